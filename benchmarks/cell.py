@@ -1,0 +1,159 @@
+"""A cell is one (generator spec, model spec, seed) with one stable key; ``run_cell`` is the
+pure, picklable function every executor runs: sample, fit, score, return a result row.
+
+``run_cell`` is the cell boundary, the only place that catches ``Exception``: a model that
+raises or returns non-finite values becomes a row with its status and message, never a lost
+cell. Workers never touch the store; the parent writes what this returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import dgpbench
+
+STATUSES = ("ok", "error", "diverged", "timeout", "crashed", "skipped")
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class Cell:
+    generator: str
+    generator_label: str
+    generator_params: str      # canonical JSON
+    model: str
+    model_label: str
+    model_params: str          # canonical JSON
+    seed: int
+    time_limit: float = 600.0
+    metrics: tuple[str, ...] | None = None
+    plugins: tuple[str, ...] = ()
+    generator_version: str = "1"
+    model_version: str = "1"
+
+    def key(self) -> str:
+        """Names, versions, parameters, seed and dgpbench version: the identity of a result.
+
+        Labels, time limits and metric subsets are presentation, not identity.
+        """
+        doc = {"g": [self.generator, self.generator_version, json.loads(self.generator_params)],
+               "m": [self.model, self.model_version, json.loads(self.model_params)],
+               "seed": self.seed, "dgpbench": dgpbench.__version__}
+        return hashlib.sha256(canonical_json(doc).encode()).hexdigest()[:20]
+
+
+@dataclass
+class CellResult:
+    cell_key: str
+    status: str
+    error: str = ""
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    estimates: list[dict[str, Any]] = field(default_factory=list)
+    curves: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    peak_mem_mb: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PeakRSS:
+    """Peak resident memory of this process above its level at start, sampled every 20 ms.
+
+    Counts what numpy, PyTorch and TensorFlow allocate alike, which tracemalloc cannot.
+    """
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = interval
+        self._stop = threading.Event()
+        self.start = self.peak = self._rss()
+
+    @staticmethod
+    def _rss() -> int:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            return 0
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self) -> PeakRSS:
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    @property
+    def mb(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+def run_cell(cell: Cell) -> CellResult:
+    """Sample, fit, score one cell. Never raises for a model's failure: returns its row."""
+    key = cell.key()
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    try:
+        with PeakRSS() as mem:
+            result = _run(cell, key, timings)
+        result.peak_mem_mb = round(mem.mb, 1)
+    except Exception as exc:  # the cell boundary
+        result = CellResult(key, "error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    timings["total_s"] = time.perf_counter() - t_start
+    result.timings = {k: round(v, 4) for k, v in timings.items()}
+    return result
+
+
+def _run(cell: Cell, key: str, timings: dict[str, float]) -> CellResult:
+    from dgpbench.benchmarks import scoring
+    from dgpbench.benchmarks.figures_data import curves
+    from dgpbench.benchmarks.scores import score_cell
+    from dgpbench.generators.registry import load_generator
+    from dgpbench.models.registry import load_model
+    from dgpbench.registry import import_plugin
+
+    for plugin in cell.plugins:
+        import_plugin(plugin)
+    t = time.perf_counter()
+    generator = load_generator(cell.generator, **json.loads(cell.generator_params))
+    observed, truth = generator.sample(cell.seed)
+    timings["sample_s"] = time.perf_counter() - t
+    model = load_model(cell.model, **json.loads(cell.model_params))
+    ok, reason = model.supports(observed)
+    if not ok:
+        return CellResult(key, "skipped", reason)
+    t = time.perf_counter()
+    fitted = model.fit(observed, cell.seed)
+    timings["fit_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    data = scoring.CellData(generator, observed, truth, cell.seed)
+    metrics, estimates = score_cell(data, fitted, model.capabilities, cell.metrics)
+    timings["score_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    figure_data = curves(data, fitted, model.capabilities)
+    timings["curves_s"] = time.perf_counter() - t
+    bad = [m["metric"] for m in metrics if m["value"] is not None and not math.isfinite(m["value"])]
+    if bad:
+        for m in metrics:
+            if m["metric"] in bad:
+                m["value"], m["score"], m["note"] = None, None, "non-finite"
+        return CellResult(key, "diverged", f"non-finite values in: {', '.join(bad)}", metrics, estimates, figure_data)
+    return CellResult(key, "ok", "", metrics, estimates, figure_data)

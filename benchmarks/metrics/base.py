@@ -1,0 +1,52 @@
+"""Metric entries: a pure array function plus what it needs, its face and its direction.
+
+Each metric's ``evaluate(ctx)`` pulls the arrays it needs from a
+:class:`dgpbench.benchmarks.scoring.ScoringContext` and calls a pure numpy function from
+the face's module. It returns a float, ``{key: float}`` for per-coefficient metrics
+(stored as ``name[key]``), or ``None`` where it does not apply to this data. The oracle
+and the naive baseline are scored through the very same entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+FACES = ("coefficients", "counterfactuals", "variance")
+DIRECTIONS = ("lower", "higher", "nominal")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    face: str
+    direction: str                 # lower / higher is better, or nominal (a target value)
+    requires: tuple[str, ...]      # capabilities of the fitted model (any of them suffices)
+    truth: tuple[str, ...]         # Truth fields it compares against
+    evaluate: Callable[[Any], Any]
+    description: str
+    naive: str                     # baseline model whose value normalises this metric
+    normalise: bool = True         # whether (naive - model) / (naive - oracle) is meaningful
+    citation: str = ""
+
+    def __post_init__(self) -> None:
+        if self.face not in FACES:
+            raise ValueError(f"metric {self.name!r}: face must be one of {FACES}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"metric {self.name!r}: direction must be one of {DIRECTIONS}")
+
+
+def normalised_score(model: float | None, oracle: float | None, naive: float | None,
+                     rel_tol: float = 1e-9) -> tuple[float | None, str]:
+    """(naive - model) / (naive - oracle): 1 = as good as the truth, 0 = no better than naive.
+
+    Missing, with the reason, where any value is missing or the naive baseline is already
+    as good as the oracle (the ratio would be 0/0 or +-inf).
+    """
+    if model is None or oracle is None or naive is None:
+        return None, "no " + ("model" if model is None else "oracle" if oracle is None else "naive") + " value"
+    gap = naive - oracle
+    if abs(gap) <= rel_tol * max(1.0, abs(naive), abs(oracle)):
+        return None, "naive equals oracle"
+    return (naive - model) / gap, ""

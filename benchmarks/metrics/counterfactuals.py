@@ -1,0 +1,58 @@
+"""Counterfactual recovery: individual effects, average effects, and Y(0) of the treated.
+
+In-sample rows are those the model was fitted on (train + valid); out-of-sample rows are
+the held-out test rows, where a generator has them (Shalit et al. 2017, IHDP protocol).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dgpbench.benchmarks.metrics.base import Metric
+
+
+def sqrt_pehe(mu0_hat, mu1_hat, mu0, mu1):
+    """sqrt(PEHE) = sqrt(mean(((mu1_hat - mu0_hat) - (mu1 - mu0))^2)) (Hill 2011)."""
+    ite_hat = np.asarray(mu1_hat, float) - np.asarray(mu0_hat, float)
+    ite = np.asarray(mu1, float) - np.asarray(mu0, float)
+    return float(np.sqrt(np.mean((ite_hat - ite) ** 2)))
+
+
+def ate_abs_error(mu0_hat, mu1_hat, mu0, mu1):
+    """|mean(mu1_hat - mu0_hat) - mean(mu1 - mu0)|."""
+    return float(abs(np.mean(np.asarray(mu1_hat) - np.asarray(mu0_hat)) - np.mean(np.asarray(mu1) - np.asarray(mu0))))
+
+
+def rmse(estimate, truth):
+    return float(np.sqrt(np.mean((np.asarray(estimate, float) - np.asarray(truth, float)) ** 2)))
+
+
+def _on(ctx, part, fn):
+    po = ctx.potential_outcomes(part)
+    return None if po is None else fn(*po)
+
+
+def _treated(ctx, fn):
+    po = ctx.potential_outcomes("all", treated_only=True)
+    return None if po is None else fn(*po)
+
+
+METRICS = [
+    Metric("sqrt_pehe_in", "counterfactuals", "lower", ("potential_outcomes",), ("mu0", "mu1"),
+           lambda ctx: _on(ctx, "in", sqrt_pehe),
+           "sqrt(PEHE) on the rows the model was fitted on", "diff_in_means", citation="Hill (2011)"),
+    Metric("sqrt_pehe_out", "counterfactuals", "lower", ("potential_outcomes",), ("mu0", "mu1"),
+           lambda ctx: _on(ctx, "out", sqrt_pehe),
+           "sqrt(PEHE) on held-out test rows", "diff_in_means", citation="Hill (2011)"),
+    Metric("ate_abs_error_in", "counterfactuals", "lower", ("potential_outcomes",), ("mu0", "mu1"),
+           lambda ctx: _on(ctx, "in", ate_abs_error), "|ATE error| in sample", "diff_in_means"),
+    Metric("ate_abs_error_out", "counterfactuals", "lower", ("potential_outcomes",), ("mu0", "mu1"),
+           lambda ctx: _on(ctx, "out", ate_abs_error), "|ATE error| on held-out rows", "diff_in_means"),
+    Metric("att_abs_error", "counterfactuals", "lower", ("potential_outcomes",), ("mu0", "mu1"),
+           lambda ctx: _treated(ctx, ate_abs_error),
+           "|ATT error|: average effect on the rows treated in the data", "diff_in_means"),
+    Metric("y0_rmse_treated", "counterfactuals", "lower", ("potential_outcomes",), ("mu0", "mu1"),
+           lambda ctx: _treated(ctx, lambda m0h, m1h, m0, m1: rmse(m0h, m0)),
+           "RMSE of the predicted Y(0) (noise-free) on treated rows, e.g. the panel's treated "
+           "post-adoption rows", "diff_in_means"),
+]

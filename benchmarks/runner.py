@@ -1,0 +1,163 @@
+"""Plan a suite into cells, run them on an executor, write each result as it arrives.
+
+Only this parent process writes to the store, one transaction per finished cell, so an
+interrupted run loses only the cells that had not finished; running the same suite into
+the same store resumes it (cells are skipped by key), ``rerun=True`` starts afresh.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dgpbench.benchmarks import suite as suite_mod
+from dgpbench.benchmarks.cell import Cell, CellResult, canonical_json, run_cell
+from dgpbench.benchmarks.executors import LocalExecutor, failure_of
+from dgpbench.benchmarks.store import Store
+from dgpbench.errors import BadInput
+from dgpbench.generators.registry import load_generator
+from dgpbench.models.registry import load_model
+from dgpbench.registry import import_plugin
+
+FAILED = ("error", "diverged", "timeout", "crashed")
+
+
+@dataclass
+class Plan:
+    cells: list[Cell]
+    skipped: list[tuple[Cell, str]] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    resumed: bool
+    counts: dict[str, int]
+    already_done: int
+    seconds: float
+
+
+def parse_only(only: str | None) -> dict[str, str]:
+    """``generator=NAME,model=NAME`` (labels or registered names) -> filter dict."""
+    if not only:
+        return {}
+    out = {}
+    for part in only.split(","):
+        k, sep, v = part.partition("=")
+        if not sep or k.strip() not in ("generator", "model") or not v.strip():
+            raise BadInput(f"--only {only!r}: write generator=NAME and/or model=NAME, comma separated")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, str] | None = None) -> Plan:
+    """Expand generators x models x seeds; pairs a model cannot serve are skipped with the reason.
+
+    ``supports`` is asked on the generator's first-seed draw, before any cell runs.
+    """
+    only = only or {}
+    gens = [g for g in suite.generators if only.get("generator") in (None, g.label, g.name)]
+    mods = [m for m in suite.models if only.get("model") in (None, m.label, m.name)]
+    if not gens or not mods:
+        raise BadInput(f"--only {only}: matches no {'generator' if not gens else 'model'} of suite {suite.name!r}")
+    result = Plan([])
+    seen: set[str] = set()
+    for g in gens:
+        generator = load_generator(g.name, **g.params)
+        observed, _ = generator.sample(suite.seeds[0])
+        for m in mods:
+            model = load_model(m.name, **m.params)
+            ok, reason = model.supports(observed)
+            for seed in suite.seeds:
+                cell = Cell(g.name, g.label, canonical_json(g.params), m.name, m.label, canonical_json(m.params),
+                            seed, suite.time_limit, suite.metrics, tuple(plugins), generator.version, model.version)
+                if cell.key() in seen:
+                    continue  # two labels with identical specs: one result serves both
+                seen.add(cell.key())
+                if ok:
+                    result.cells.append(cell)
+                else:
+                    result.skipped.append((cell, reason or "not supported"))
+    return result
+
+
+def run(suite: suite_mod.Suite | str, store: Store | str = "results/dgpbench.sqlite", *,
+        executor: cf.Executor | None = None, workers: int | None = None, plugins: tuple[str, ...] = (),
+        only: dict[str, str] | None = None, rerun: bool = False, progress: bool = True,
+        echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> RunSummary:
+    """Run a suite into a store and return what happened. Python face of ``dgpbench run``."""
+    t0 = time.perf_counter()
+    for p in plugins:
+        import_plugin(p)
+    if isinstance(suite, str):
+        suite = suite_mod.load(suite)
+    if not isinstance(store, Store):
+        store = Store(store)
+    the_plan = plan(suite, tuple(plugins), only)
+    run_id, resumed = store.start_run(suite, len(the_plan.cells) + len(the_plan.skipped), rerun)
+    done = store.done_keys(run_id)
+    counts = {"ok": 0, "error": 0, "diverged": 0, "timeout": 0, "crashed": 0, "skipped": 0}
+    reasons = {}
+    for cell, reason in the_plan.skipped:
+        reasons[(cell.generator_label, cell.model_label)] = reason
+        if cell.key() not in done:
+            store.write_cell(run_id, cell, CellResult(cell.key(), "skipped", reason))
+            counts["skipped"] += 1
+    for (g, m), reason in reasons.items():
+        echo(f"skip {m} on {g}: {reason}")
+    todo = [c for c in the_plan.cells if c.key() not in done]
+    already = len(the_plan.cells) - len(todo)
+    echo(f"run {run_id} ({'resumed' if resumed else 'new'}) suite {suite.name}: {len(todo)} cells to run"
+         + (f", {already} already done" if already else "") + f", store {store.path}")
+    own = executor is None
+    if own and todo:
+        executor = LocalExecutor(workers, suite.time_limit)
+    futures: dict[cf.Future, Cell] = {}
+    try:
+        futures = {executor.submit(run_cell, c): c for c in todo}
+        _collect(futures, store, run_id, suite.time_limit, counts, progress)
+    except KeyboardInterrupt:
+        for f in futures:
+            f.cancel()
+        if own and executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+            executor = None
+        store.finish_run(run_id, "interrupted")
+        raise
+    finally:
+        if own and executor is not None:
+            executor.shutdown(wait=True)
+    store.finish_run(run_id, "done")
+    return RunSummary(run_id, resumed, counts, already, time.perf_counter() - t0)
+
+
+def _collect(futures: dict[cf.Future, Cell], store: Store, run_id: str, time_limit: float,
+             counts: dict[str, int], progress: bool) -> None:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(futures), unit="cell", disable=not progress or not futures, file=sys.stderr,
+               dynamic_ncols=True, mininterval=0.5)
+    with bar:
+        for fut in cf.as_completed(futures):
+            cell = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # the executor's report of a cell that did not return
+                status, message = failure_of(exc, time_limit)
+                result = CellResult(cell.key(), status, message)
+            store.write_cell(run_id, cell, result)
+            counts[result.status] = counts.get(result.status, 0) + 1
+            bar.set_postfix_str(f"{cell.model_label}/{cell.generator_label} {result.status}; "
+                                f"failed {sum(counts[s] for s in FAILED)}", refresh=False)
+            bar.update()
+
+
+def summary_line(s: RunSummary) -> str:
+    parts = [f"{v} {k}" for k, v in s.counts.items() if v]
+    return (f"run {s.run_id}: " + (", ".join(parts) or "nothing to do")
+            + (f" ({s.already_done} cells were already stored)" if s.already_done else "")
+            + f" in {s.seconds:.1f} s")
+

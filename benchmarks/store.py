@@ -1,0 +1,245 @@
+"""The results store: one SQLite file, written only by the parent, one transaction per cell.
+
+Rows are keyed by (run_id, cell_key), so results from several workers or machines merge by
+plain insert and a resumed run skips what is stored. The schema carries a version with
+one migration per step; nothing is ever pickled into or out of it (JSON only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import sqlite3
+import subprocess
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dgpbench
+from dgpbench.errors import BadInput
+
+APPLICATION_ID = 0x44475042  # "DGPB"
+SCHEMA_VERSION = 1
+DEFAULT_STORE = "results/dgpbench.sqlite"
+
+MIGRATIONS = {
+    1: """
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY, suite_name TEXT NOT NULL, suite_hash TEXT NOT NULL,
+        suite_json TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL,
+        status TEXT NOT NULL, git_commit TEXT, versions TEXT, machine TEXT, n_cells INTEGER);
+    CREATE TABLE cells (
+        run_id TEXT NOT NULL, cell_key TEXT NOT NULL, generator TEXT NOT NULL, model TEXT NOT NULL,
+        generator_name TEXT NOT NULL, model_name TEXT NOT NULL, seed INTEGER NOT NULL,
+        status TEXT NOT NULL, error TEXT, fit_s REAL, score_s REAL, total_s REAL, peak_mem_mb REAL,
+        timings TEXT, spec TEXT NOT NULL, finished_at REAL NOT NULL,
+        PRIMARY KEY (run_id, cell_key));
+    CREATE TABLE metrics (
+        run_id TEXT NOT NULL, cell_key TEXT NOT NULL, face TEXT NOT NULL, metric TEXT NOT NULL,
+        value REAL, oracle REAL, naive REAL, score REAL, note TEXT,
+        PRIMARY KEY (run_id, cell_key, metric));
+    CREATE TABLE estimates (
+        run_id TEXT NOT NULL, cell_key TEXT NOT NULL, name TEXT NOT NULL, truth REAL,
+        truth_kind TEXT, estimate REAL, lower REAL, upper REAL,
+        PRIMARY KEY (run_id, cell_key, name));
+    CREATE TABLE curves (
+        run_id TEXT NOT NULL, cell_key TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (run_id, cell_key, name));
+    CREATE INDEX cells_by_run ON cells (run_id, status);
+    """,
+}
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": platform.python_version(), "dgpbench": dgpbench.__version__}
+    for pkg in ("numpy", "pandas", "scipy", "statsmodels", "torch", "tensorflow", "tensorflow-probability"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _machine() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "processor": platform.machine()}
+
+
+class Store:
+    """Open (or create) a store; a foreign or corrupt file is refused and left untouched."""
+
+    def __init__(self, path: str | os.PathLike = DEFAULT_STORE, *, create: bool = True):
+        self.path = Path(path)
+        if not self.path.exists():
+            if not create:
+                raise BadInput(f"store {self.path} does not exist; run `dgpbench run SUITE --store {self.path}` first")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BadInput(f"store {self.path}: cannot create its folder: {exc.strerror or exc}") from None
+        else:
+            self._check_foreign()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise BadInput(f"store {self.path}: cannot open it for writing: {exc}") from None
+
+    def _check_foreign(self) -> None:
+        """Read-only look at an existing file before anything writes to it."""
+        if self.path.stat().st_size == 0:
+            return
+        try:
+            ro = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                app = ro.execute("PRAGMA application_id").fetchone()[0]
+                ro.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                ro.close()
+        except sqlite3.DatabaseError as exc:
+            raise BadInput(f"store {self.path} is not a readable SQLite database ({exc}); "
+                           "it was left untouched: pass another --store path") from None
+        if app != APPLICATION_ID:
+            raise BadInput(f"store {self.path} is a SQLite file but not a dgpbench store; "
+                           "it was left untouched: pass another --store path")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise BadInput(f"store {self.path} has schema {version}, newer than this dgpbench ({SCHEMA_VERSION}); "
+                           "upgrade dgpbench")
+        if version == SCHEMA_VERSION:
+            return
+        self.db.execute("PRAGMA journal_mode = WAL")
+        with self.transaction():
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for stmt in MIGRATIONS[step].split(";"):
+                    if stmt.strip():
+                        self.db.execute(stmt)
+                self.db.execute(f"PRAGMA user_version = {step}")
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    @contextmanager
+    def transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- runs -------------------------------------------------------------------------------
+    def start_run(self, suite, n_cells: int, rerun: bool = False) -> tuple[str, bool]:
+        """(run_id, resumed): the latest run of the same suite unless ``rerun``."""
+        if not rerun:
+            row = self.db.execute("SELECT run_id FROM runs WHERE suite_hash = ? ORDER BY started_at DESC LIMIT 1",
+                                  (suite.hash(),)).fetchone()
+            if row:
+                with self.transaction():
+                    self.db.execute("UPDATE runs SET status = 'running', n_cells = ? WHERE run_id = ?",
+                                    (n_cells, row["run_id"]))
+                return row["run_id"], True
+        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO runs (run_id, suite_name, suite_hash, suite_json, started_at, status, git_commit,"
+                " versions, machine, n_cells) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                (run_id, suite.name, suite.hash(), json.dumps(suite.to_dict()), time.time(), _git_commit(),
+                 json.dumps(_versions()), json.dumps(_machine()), n_cells))
+        return run_id, False
+
+    def finish_run(self, run_id: str, status: str = "done") -> None:
+        with self.transaction():
+            self.db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                            (status, time.time(), run_id))
+
+    def done_keys(self, run_id: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT cell_key FROM cells WHERE run_id = ?", (run_id,))}
+
+    def runs(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY started_at")]
+
+    def run(self, run_id: str | None = None) -> dict[str, Any]:
+        """One run by id (a unique prefix works) or the latest run."""
+        if run_id is None:
+            row = self.db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+            if row is None:
+                raise BadInput(f"store {self.path} holds no runs yet; run `dgpbench run SUITE` first")
+            return dict(row)
+        rows = self.db.execute("SELECT * FROM runs WHERE run_id LIKE ? || '%'", (run_id,)).fetchall()
+        if len(rows) != 1:
+            ids = [r["run_id"] for r in self.runs()]
+            what = "matches several runs" if rows else "is not in the store"
+            raise BadInput(f"run {run_id!r} {what}; runs: {', '.join(ids[-8:]) or '(none)'}")
+        return dict(rows[0])
+
+    # -- cells ------------------------------------------------------------------------------
+    def write_cell(self, run_id: str, cell, result) -> None:
+        """One cell's row, metrics, estimates and curves in one transaction (or none of them)."""
+        t = result.timings
+        spec = {"generator": {"name": cell.generator, "version": cell.generator_version,
+                              "params": json.loads(cell.generator_params)},
+                "model": {"name": cell.model, "version": cell.model_version, "params": json.loads(cell.model_params)},
+                "seed": cell.seed}
+        with self.transaction() as db:
+            for table in ("cells", "metrics", "estimates", "curves"):
+                db.execute(f"DELETE FROM {table} WHERE run_id = ? AND cell_key = ?", (run_id, result.cell_key))
+            db.execute(
+                "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, result.cell_key, cell.generator_label, cell.model_label, cell.generator, cell.model,
+                 cell.seed, result.status, result.error, t.get("fit_s"), t.get("score_s"), t.get("total_s"),
+                 result.peak_mem_mb, json.dumps(t), json.dumps(spec), time.time()))
+            db.executemany(
+                "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, result.cell_key, m["face"], m["metric"], m["value"], m["oracle"], m["naive"],
+                  m["score"], m["note"]) for m in result.metrics])
+            db.executemany(
+                "INSERT INTO estimates VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, result.cell_key, e["name"], e["truth"], e.get("truth_kind", "truth"), e["estimate"],
+                  e["lower"], e["upper"]) for e in result.estimates])
+            db.executemany("INSERT INTO curves VALUES (?, ?, ?, ?)",
+                           [(run_id, result.cell_key, k, json.dumps(v)) for k, v in result.curves.items()])
+
+    # -- reading ----------------------------------------------------------------------------
+    def cells(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT * FROM cells WHERE run_id = ? ORDER BY generator, model, seed", (run_id,))]
+
+    def metric_rows(self, run_id: str) -> list[dict[str, Any]]:
+        """Tidy rows: run_id, generator, model, seed, face, metric, value, oracle, naive, score, status."""
+        return [dict(r) for r in self.db.execute(
+            "SELECT c.run_id, c.generator, c.model, c.seed, m.face, m.metric, m.value, m.oracle, m.naive,"
+            " m.score, c.status, m.note FROM metrics m JOIN cells c USING (run_id, cell_key)"
+            " WHERE c.run_id = ? ORDER BY c.generator, c.model, m.metric, c.seed", (run_id,))]
+
+    def estimate_rows(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT c.run_id, c.generator, c.model, c.seed, e.name, e.truth, e.truth_kind, e.estimate, e.lower,"
+            " e.upper FROM estimates e JOIN cells c USING (run_id, cell_key)"
+            " WHERE c.run_id = ? ORDER BY c.generator, c.model, e.name, c.seed", (run_id,))]
+
+    def curve_rows(self, run_id: str) -> list[dict[str, Any]]:
+        return [{**dict(r), "data": json.loads(r["data"])} for r in self.db.execute(
+            "SELECT c.generator, c.model, c.seed, k.name, k.data FROM curves k JOIN cells c USING (run_id, cell_key)"
+            " WHERE c.run_id = ? ORDER BY c.generator, c.model, c.seed", (run_id,))]

@@ -1,0 +1,188 @@
+"""Suite files: schema, loading (``yaml.safe_load`` only) and validation before any work.
+
+Every problem is reported as :class:`~dgpbench.errors.BadInput` naming the file, the key
+path (``models[1].params.components``) and the closest valid names, so the CLI can exit 2
+with one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dgpbench.errors import BadInput, closest
+
+TOP_KEYS = {"name": str, "description": str, "seeds": list, "time_limit": (int, float),
+            "generators": list, "models": list, "metrics": (str, list)}
+REQUIRED = ("name", "seeds", "generators", "models")
+ENTRY_KEYS = ("name", "label", "params")
+MAX_SEED = 2**32 - 1
+DEFAULT_TIME_LIMIT = 600.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One generator or model of a suite: registered name, display label, parameters."""
+
+    name: str
+    label: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    seeds: tuple[int, ...]
+    generators: tuple[Entry, ...]
+    models: tuple[Entry, ...]
+    metrics: tuple[str, ...] | None  # None = all
+    time_limit: float = DEFAULT_TIME_LIMIT
+    description: str = ""
+    source: str = "<dict>"
+
+    def hash(self) -> str:
+        """Stable hash of what the suite asks for (not of its formatting)."""
+        doc = {"name": self.name, "seeds": list(self.seeds), "time_limit": self.time_limit,
+               "generators": [e.__dict__ for e in self.generators],
+               "models": [e.__dict__ for e in self.models], "metrics": self.metrics}
+        return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "seeds": list(self.seeds),
+                "time_limit": self.time_limit, "metrics": "all" if self.metrics is None else list(self.metrics),
+                "generators": [{"name": e.name, "label": e.label, "params": e.params} for e in self.generators],
+                "models": [{"name": e.name, "label": e.label, "params": e.params} for e in self.models]}
+
+
+def builtin_suites() -> list[str]:
+    folder = resources.files("dgpbench.benchmarks") / "suites"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def resolve(suite: str) -> tuple[str, str]:
+    """(source name, YAML text) of a built-in suite name or a path to a YAML file."""
+    if suite in builtin_suites():
+        path = resources.files("dgpbench.benchmarks") / "suites" / f"{suite}.yaml"
+        return f"suites/{suite}.yaml", path.read_text()
+    p = Path(suite)
+    if p.is_file():
+        try:
+            return str(p), p.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{p}: cannot read suite file: {exc}") from None
+    raise BadInput(f"suite {suite!r} is neither a built-in suite nor a file; {closest(suite, builtin_suites())}")
+
+
+def load(suite: str) -> Suite:
+    """Load and validate a suite by built-in name or path."""
+    source, text = resolve(suite)
+    return parse(text, source)
+
+
+def parse(text: str, source: str = "<string>") -> Suite:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise BadInput(f"{source}: invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    return validate(doc, source)
+
+
+def _fail(source: str, key: str, msg: str) -> BadInput:
+    return BadInput(f"{source}: {key}: {msg}")
+
+
+def _entries(doc: dict, kind: str, source: str) -> tuple[Entry, ...]:
+    from dgpbench.generators.registry import GENERATORS
+    from dgpbench.models.registry import MODELS
+    from dgpbench.params import validate as validate_params
+
+    registry = GENERATORS if kind == "generators" else MODELS
+    items = doc[kind]
+    if not items:
+        raise _fail(source, kind, "must list at least one entry")
+    out, labels = [], set()
+    for i, item in enumerate(items):
+        key = f"{kind}[{i}]"
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict):
+            raise _fail(source, key, f"must be a mapping with keys {list(ENTRY_KEYS)}, got {type(item).__name__}")
+        for k in item:
+            if k not in ENTRY_KEYS:
+                raise _fail(source, f"{key}.{k}", f"unknown key; {closest(str(k), ENTRY_KEYS)}")
+        name = item.get("name")
+        if not isinstance(name, str):
+            raise _fail(source, f"{key}.name", "is required and must be a string")
+        if name not in registry:
+            raise _fail(source, f"{key}.name", f"unknown {registry.kind} {name!r}; {closest(name, registry.names())}")
+        label = item.get("label", name)
+        if not isinstance(label, str) or not label.strip():
+            raise _fail(source, f"{key}.label", "must be a non-empty string")
+        if label in labels:
+            raise _fail(source, f"{key}.label", f"label {label!r} is used twice; give each entry its own label")
+        labels.add(label)
+        params = item.get("params") or {}
+        if not isinstance(params, dict):
+            raise _fail(source, f"{key}.params", f"must be a mapping, got {type(params).__name__}")
+        try:
+            cls = registry.get(name)
+            validate_params(cls.Params, f"{registry.kind} {name!r}", params)
+        except BadInput as exc:
+            raise _fail(source, f"{key}.params", str(exc)) from None
+        out.append(Entry(name, label, dict(params)))
+    return tuple(out)
+
+
+def validate(doc: Any, source: str = "<dict>") -> Suite:
+    """Check everything a run needs before it starts; raise BadInput naming the key."""
+    from dgpbench.benchmarks.metrics import METRICS
+
+    if not isinstance(doc, dict):
+        raise BadInput(f"{source}: a suite must be a mapping with keys {list(TOP_KEYS)}, got {type(doc).__name__}")
+    for k in doc:
+        if k not in TOP_KEYS:
+            raise _fail(source, str(k), f"unknown key; {closest(str(k), TOP_KEYS)}")
+    for k in REQUIRED:
+        if k not in doc:
+            raise _fail(source, k, "is required")
+    for k, tp in TOP_KEYS.items():
+        if k in doc and (not isinstance(doc[k], tp) or isinstance(doc[k], bool)):
+            raise _fail(source, k, f"has the wrong type {type(doc[k]).__name__}")
+    name = doc["name"]
+    if not name.strip():
+        raise _fail(source, "name", "must not be empty")
+    seeds = doc["seeds"]
+    if not seeds:
+        raise _fail(source, "seeds", "must list at least one seed")
+    for i, s in enumerate(seeds):
+        if not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= MAX_SEED:
+            raise _fail(source, f"seeds[{i}]", f"{s!r} is not an integer from 0 to {MAX_SEED}")
+    if len(set(seeds)) != len(seeds):
+        raise _fail(source, "seeds", "lists a seed twice")
+    time_limit = doc.get("time_limit", DEFAULT_TIME_LIMIT)
+    if not math.isfinite(time_limit) or not 0 < time_limit <= 7 * 24 * 3600:
+        raise _fail(source, "time_limit", f"{time_limit!r} must be a number of seconds in (0, 604800]")
+    metrics = doc.get("metrics", "all")
+    if isinstance(metrics, str):
+        if metrics != "all":
+            raise _fail(source, "metrics", f"{metrics!r}: write 'all' or a list of metric names")
+        metric_names = None
+    else:
+        if not metrics:
+            raise _fail(source, "metrics", "must list at least one metric (or say 'all')")
+        for i, m in enumerate(metrics):
+            if not isinstance(m, str) or m not in METRICS:
+                raise _fail(source, f"metrics[{i}]", f"unknown metric {m!r}; {closest(str(m), METRICS.names())}")
+        metric_names = tuple(metrics)
+    return Suite(name=name, description=doc.get("description", "") or "", seeds=tuple(seeds),
+                 generators=_entries(doc, "generators", source), models=_entries(doc, "models", source),
+                 metrics=metric_names, time_limit=float(time_limit), source=source)

@@ -1,0 +1,2 @@
+"""dgpbench."""
+__version__ = "0.1.0"

@@ -1,0 +1,103 @@
+"""Registries by name with lazy ``"module:Class"`` targets and entry-point plugins.
+
+Built-ins are registered by name with a target string, so listing, suite validation and the
+reference estimators never import TensorFlow or PyTorch. Third parties register through the
+entry-point groups ``dgpbench.generators``, ``dgpbench.models`` and ``dgpbench.metrics`` or a
+``--plugin`` module that calls :meth:`Registry.register` on import. A plugin that fails to
+import is kept and listed as unavailable with its reason -- never dropped silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from dgpbench.errors import BadInput, closest
+
+
+@dataclass
+class Entry:
+    name: str
+    target: str | Any          # "module:attr" or the object itself
+    source: str = "builtin"    # builtin | entry point NAME | plugin MODULE
+    error: str | None = None   # why it is unavailable, if it is
+    _obj: Any = field(default=None, repr=False)
+
+    def load(self) -> Any:
+        if self._obj is None:
+            if self.error:
+                raise BadInput(f"{self.name!r} is unavailable: {self.error}")
+            if isinstance(self.target, str):
+                module, _, attr = self.target.partition(":")
+                obj = importlib.import_module(module)
+                for part in attr.split("."):
+                    obj = getattr(obj, part)
+                self._obj = obj
+            else:
+                self._obj = self.target
+        return self._obj
+
+
+class Registry:
+    """Name -> lazily imported object, one per layer (generators, models, metrics)."""
+
+    def __init__(self, kind: str, group: str, builtins: dict[str, str] | None = None):
+        self.kind = kind
+        self.group = group
+        self._entries: dict[str, Entry] = {n: Entry(n, t) for n, t in (builtins or {}).items()}
+        self._entry_points_loaded = False
+
+    def register(self, name: str, target: Any, *, source: str = "plugin", replace: bool = False) -> None:
+        if name in self._entries and not replace and self._entries[name].target is not target:
+            raise BadInput(f"{self.kind} {name!r} is already registered (from {self._entries[name].source})")
+        self._entries[name] = Entry(name, target, source=source)
+
+    def _load_entry_points(self) -> None:
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        for ep in importlib.metadata.entry_points(group=self.group):
+            if ep.name in self._entries:
+                continue
+            self._entries[ep.name] = Entry(ep.name, ep.value, source=f"entry point {ep.value}")
+
+    def names(self) -> list[str]:
+        self._load_entry_points()
+        return sorted(self._entries)
+
+    def entries(self) -> list[Entry]:
+        self._load_entry_points()
+        return [self._entries[n] for n in sorted(self._entries)]
+
+    def entry(self, name: str) -> Entry:
+        self._load_entry_points()
+        if name not in self._entries:
+            raise BadInput(f"unknown {self.kind} {name!r}; {closest(name, self._entries)}")
+        return self._entries[name]
+
+    def get(self, name: str) -> Any:
+        """The registered object; a plugin that fails to import is marked unavailable."""
+        e = self.entry(name)
+        try:
+            return e.load()
+        except BadInput:
+            raise
+        except Exception as exc:  # import failure of a plugin: keep it listed, say why
+            e.error = f"{type(exc).__name__}: {exc}"
+            e.error_traceback = traceback.format_exc()
+            raise BadInput(f"{self.kind} {name!r} could not be imported: {e.error}") from None
+
+    def __contains__(self, name: str) -> bool:
+        self._load_entry_points()
+        return name in self._entries
+
+
+def import_plugin(module: str) -> None:
+    """Import a user-named plugin module, which registers what it offers on import."""
+    try:
+        importlib.import_module(module)
+    except Exception as exc:
+        raise BadInput(f"--plugin {module!r} could not be imported: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,168 @@
+"""Difference-in-differences panel: the source's two-way DGP, vectorised, with options.
+
+    y_it = a_i + c*t + 1.1*x_it + D_it * effect_it + e_it,   D_it = treated_i * [t >= A_i]
+
+a_i ~ N(0, 1), x_it ~ N(0, 1), treated_i ~ Bernoulli(treat_prob), A_i the adoption period
+(``adoption_period``, T0 = 50 of 100 periods by default; drawn per unit from
+T0..T-1 when ``staggered``). The effect is ``tau`` (+ ``tau_x``*x, + ``tau_growth`` per
+period since adoption); ``trend_gap`` adds a linear trend to the treated units only,
+breaking parallel trends. Both potential outcomes share the row's noise e_it, so
+y1 - y0 = mu1 - mu0 is the row's effect.
+
+Units are numbered 0..N-1 and periods 0..T-1. The panel is built column-wise
+(``np.repeat``/``np.tile``, in-place arithmetic on the N x T grid): 10^6 rows with their
+truth take well under a tenth of a second (``benchmarks/perf/generators_perf.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dgpbench.generators.analyses import twfe
+from dgpbench.generators.base import Generator, Observed, Roles, Truth
+from dgpbench.generators.laws import NormalLaw, column, read_only
+from dgpbench.params import param
+
+BETA_X = 1.1  # slope of x in the source
+
+
+@dataclass(frozen=True)
+class Params:
+    n_units: int = param(100, "number of units N", ge=2)
+    n_periods: int = param(100, "number of periods T (t = 0..T-1)", ge=2)
+    tau: float = param(0.5, "treatment effect (its baseline when the effect varies)")
+    trend: float = param(0.01, "common linear time trend c per period")
+    treat_prob: float = param(0.5, "probability that a unit is ever treated", gt=0.0, lt=1.0)
+    adoption_period: int | None = param(
+        None, "T0, first treated period (1..T-1); default T // 2 (50 of 100)", ge=1)
+    staggered: bool = param(False, "treated units adopt at a period drawn uniformly from T0..T-1")
+    tau_x: float = param(0.0, "effect heterogeneity: effect changes by tau_x per unit of x")
+    tau_growth: float = param(0.0, "dynamic effect: change of the effect per period since adoption")
+    trend_gap: float = param(0.0, "parallel-trends violation: extra trend per period of treated units")
+    noise_sd: float = param(
+        1.0, "sd of the idiosyncratic noise e (0 reproduces the source, which had none)", ge=0.0)
+
+    def __post_init__(self) -> None:
+        if self.adoption_period is not None and self.adoption_period >= self.n_periods:
+            raise ValueError(
+                f"parameter 'adoption_period' = {self.adoption_period} must be below "
+                f"n_periods = {self.n_periods} (valid: 1..{self.n_periods - 1}) so that "
+                "some periods are treated")
+
+    @property
+    def t0(self) -> int:
+        return self.n_periods // 2 if self.adoption_period is None else self.adoption_period
+
+
+class PanelLaw(NormalLaw):
+    """y | (unit, time, x, d): Normal(a_unit + c*t + gap*treated*t + 1.1*x + d*effect, noise_sd).
+
+    Holds one number per unit (a_i, treated_i, A_i) and the scalars -- never the panel.
+    ``d`` is read from the query, so the same law answers counterfactual queries.
+    """
+
+    def __init__(self, params: Params, a: np.ndarray, treated: np.ndarray, adopt: np.ndarray):
+        self.p = params
+        self.a, self.treated, self.adopt = a, treated, adopt
+
+    def mu0(self, unit: np.ndarray, t: np.ndarray, x: np.ndarray) -> np.ndarray:
+        p = self.p
+        out = self.a[unit] + p.trend * t + BETA_X * x
+        if p.trend_gap:
+            out += p.trend_gap * self.treated[unit] * t
+        return out
+
+    def effect(self, unit: np.ndarray, t: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Effect of treating the row: tau + tau_x*x + tau_growth*max(t - A_unit, 0)."""
+        p = self.p
+        out = np.full(len(t), p.tau)
+        if p.tau_x:
+            out += p.tau_x * x
+        if p.tau_growth:
+            out += p.tau_growth * np.maximum(t - self.adopt[unit], 0)
+        return out
+
+    def mean(self, X: pd.DataFrame) -> np.ndarray:
+        unit, t = column(X, "unit", np.int64), column(X, "time")
+        x, d = column(X, "x"), column(X, "d")
+        return self.mu0(unit, t, x) + d * self.effect(unit, t, x)
+
+    def sd(self, X: pd.DataFrame) -> np.ndarray:
+        return np.full(len(X), self.p.noise_sd)
+
+
+class DidPanel(Generator):
+    """Panel for difference-in-differences and two-way fixed effects.
+
+    ``noise_sd`` defaults to 1.0, not the source's 0: with no noise y is an exact function
+    of (unit, time, x, d), so the TWFE residuals and standard errors are identically zero
+    and every likelihood-based score (NLL, CRPS, calibration) is degenerate -- the oracle's
+    density is a point mass. sd 1 matches the scale of the unit effects and of x, so the
+    effect tau = 0.5 is detectable but not trivial. ``noise_sd=0`` reproduces the source.
+    """
+
+    name = "did_panel"
+    description = "Unit x period panel with a treatment adopted at T0 (DID / two-way fixed effects)"
+    version = "1"
+    Params = Params
+
+    roles = Roles(outcome="y", covariates=("x",), treatment="d", unit="unit", time="time")
+
+    def _sample(self, rng: np.random.Generator) -> tuple[Observed, Truth]:
+        p = self.params
+        N, T, t0 = p.n_units, p.n_periods, p.t0
+        a = rng.standard_normal(N)
+        treated_u = rng.random(N) < p.treat_prob
+        adopt = rng.integers(t0, T, size=N) if p.staggered else np.full(N, t0, dtype=np.int64)
+        x = rng.standard_normal(N * T)
+        e = rng.standard_normal(N * T) if p.noise_sd > 0 else None
+        periods = np.arange(T)
+        law = PanelLaw(p, a, treated_u.astype(np.int64), adopt)
+
+        # mu0 on the N x T grid, in place: 1.1*x + a_i + c*t (+ gap*treated_i*t)
+        mu0 = np.multiply(x, BETA_X)
+        grid = mu0.reshape(N, T)
+        grid += a[:, None]
+        grid += p.trend * periods
+        if p.trend_gap:
+            grid[treated_u] += p.trend_gap * periods
+        d = (treated_u[:, None] & (periods >= adopt[:, None])).reshape(-1)
+
+        if p.tau_x or p.tau_growth:
+            effect = np.full(N * T, p.tau)
+            if p.tau_x:
+                effect += p.tau_x * x
+            if p.tau_growth:
+                effect += p.tau_growth * np.maximum(periods - adopt[:, None], 0).reshape(-1)
+            mu1 = mu0 + effect
+            att = float(effect[d].mean()) if d.any() else p.tau
+        else:
+            mu1 = mu0 + p.tau
+            att = p.tau
+        if e is None:
+            y0, y1 = mu0, mu1
+        else:
+            e *= p.noise_sd
+            y0, y1 = mu0 + e, mu1 + e
+        y = np.where(d, y1, y0)
+
+        frame = pd.DataFrame({
+            "unit": np.repeat(np.arange(N, dtype=np.int32), T),
+            "time": np.tile(np.arange(T, dtype=np.int32), N),
+            "x": x,
+            "treated": np.repeat(treated_u.astype(np.int32), T),
+            "d": d.astype(np.int32),
+            "y": y,
+        }, copy=False)
+        read_only(mu0, mu1, y0, y1)
+        truth = Truth(coefficients={"tau": att, "x": BETA_X}, mu0=mu0, mu1=mu1, y0=y0, y1=y1,
+                      **(law.truth_fields() if p.noise_sd > 0 else {}))
+        return Observed(frame, self.roles, np.full(N * T, "train")), truth
+
+    def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
+        """TWFE: y ~ d + x + unit FE + time FE, unit-clustered se; rows ``tau``, ``x``."""
+        return twfe(frame, roles.outcome, roles.treatment, list(roles.covariates),
+                    roles.unit, roles.time)

@@ -1,0 +1,326 @@
+"""Causal neural networks for a binary treatment: TARNet, DCN-PD and Dragonnet.
+
+All three share representation layers and carry one outcome head per treatment arm
+(Shalit, Johansson & Sontag 2017; Alaa, Weisz & van der Schaar 2017; Shi, Blei & Veitch
+2019). They train on **factual outcomes only**: the source's DCN loop regressed on
+y_f - y_cf, i.e. on the counterfactual, which real data never has; here ``fit`` receives
+the observed train/valid rows and nothing else.
+
+Recipe (shared by the three, in :class:`CausalNet`): covariates that are not 0/1 and the
+outcome are standardised (predictions are un-standardised); 200-unit ELU layers; Adam
+with L2 weight decay; mini-batches; early stopping on the factual MSE of the ``valid``
+rows, restoring the best weights; an ensemble over a few initialisations. The predictive
+distribution of y given (x, t) is Gaussian around the arm's head with a residual sd per
+arm estimated on the validation rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn import functional as F
+
+from dgpbench.generators.base import Observed
+from dgpbench.models.base import Capabilities, Fitted, Model
+from dgpbench.models.torch import _nets
+from dgpbench.params import param
+
+
+@dataclass(frozen=True)
+class NetParams:
+    epochs: int = param(300, "maximum training epochs (early stopping usually ends sooner)", ge=1)
+    hidden: int = param(200, "units of each shared representation layer", ge=1)
+    layers: int = param(3, "shared representation layers", ge=1)
+    head_hidden: int = param(100, "units of each outcome-head layer", ge=1)
+    head_layers: int = param(2, "hidden layers of each outcome head", ge=0)
+    lr: float = param(1e-3, "Adam learning rate", gt=0)
+    weight_decay: float = param(1e-4, "L2 penalty on the weight matrices", ge=0)
+    batch_size: int = param(64, "rows per mini-batch (0: full batch)", ge=0)
+    patience: int = param(30, "epochs without validation improvement before stopping", ge=1)
+    ensemble: int = param(1, "networks trained from different initialisations and averaged", ge=1)
+    valid_fraction: float = param(0.3, "share of the fit rows held out for early stopping when "
+                                  "the data has no 'valid' rows", gt=0, lt=1)
+
+
+@dataclass(frozen=True)
+class DragonnetParams(NetParams):
+    alpha: float = param(1.0, "weight of the propensity head's cross-entropy", ge=0)
+    beta: float = param(1.0, "weight of the targeted regularisation term", ge=0)
+
+
+@dataclass(frozen=True)
+class DCNPDParams(NetParams):
+    gamma: float = param(1.0, "propensity-dropout offset: drop rate 1 - gamma/2 - H(e(x))/2", ge=0, le=1)
+    propensity_hidden: int = param(32, "units of the propensity network's hidden layer", ge=1)
+
+
+SMOKE = {"epochs": 4, "hidden": 16, "head_hidden": 8, "patience": 2, "ensemble": 1}
+
+
+@dataclass
+class _Data:
+    """Fit rows as tensors on the standardised scale, with train/valid row indices."""
+
+    x: torch.Tensor
+    t: torch.Tensor
+    y: torch.Tensor
+    train: np.ndarray
+    valid: np.ndarray
+
+
+@dataclass
+class _Scaling:
+    covariates: tuple[str, ...]
+    x_mean: np.ndarray
+    x_sd: np.ndarray
+    y_mean: float
+    y_sd: float
+
+    def x(self, frame: pd.DataFrame) -> torch.Tensor:
+        x = frame[list(self.covariates)].to_numpy(dtype=float)
+        return torch.as_tensor((x - self.x_mean) / self.x_sd, dtype=torch.float32)
+
+
+def _scaling(observed: Observed, train: np.ndarray) -> _Scaling:
+    """Standardise non-binary covariates (on the fit rows) and the outcome (on train rows)."""
+    cov = tuple(observed.roles.covariates)
+    x = observed.frame[list(cov)].to_numpy(dtype=float)
+    binary = np.all((x == 0) | (x == 1), axis=0)
+    mean = np.where(binary, 0.0, x.mean(axis=0))
+    sd = np.where(binary, 1.0, x.std(axis=0))
+    sd = np.where(sd > 0, sd, 1.0)
+    y = observed.y[train]
+    return _Scaling(cov, mean, sd, float(y.mean()), float(y.std()) or 1.0)
+
+
+def _split(observed: Observed, rng: np.random.Generator, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Train/valid row indices: the data's own split, else a stratified random hold-out."""
+    valid = observed.mask("valid")
+    if valid.any() and (~valid).any():
+        return np.flatnonzero(~valid), np.flatnonzero(valid)
+    t = observed.frame[observed.roles.treatment].to_numpy()
+    held = np.zeros(len(t), bool)
+    for arm in (0, 1):
+        rows = rng.permutation(np.flatnonzero(t == arm))
+        held[rows[:max(1, round(fraction * len(rows)))] if len(rows) > 1 else []] = True
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+class CausalFitted(Fitted):
+    """An ensemble of two-headed nets: potential outcomes and a Gaussian y | x, t.
+
+    Weights are stored as CPU tensors; nets are rebuilt lazily after unpickling."""
+
+    def __init__(self, scaling: _Scaling, treatment: str, arch: dict[str, Any],
+                 states: list[dict[str, torch.Tensor]]):
+        self.scaling, self.treatment, self.arch, self.states = scaling, treatment, arch, states
+        self.resid_sd = np.ones(2)
+        self._nets: list[_nets.TwoHeadNet] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_nets": None}
+
+    def _both(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        with _nets.torch_env(), torch.no_grad():
+            if self._nets is None:
+                self._nets = []
+                for state in self.states:
+                    net = _nets.TwoHeadNet(**self.arch)
+                    net.load_state_dict(state)
+                    self._nets.append(net.eval())
+            x = self.scaling.x(X)
+            q = np.mean([np.stack([o.double().numpy() for o in net(x)[:2]]) for net in self._nets], axis=0)
+        s = self.scaling
+        return s.y_mean + s.y_sd * q[0], s.y_mean + s.y_sd * q[1]
+
+    def mu0(self, X: pd.DataFrame) -> np.ndarray:
+        return self._both(X)[0]
+
+    def mu1(self, X: pd.DataFrame) -> np.ndarray:
+        return self._both(X)[1]
+
+    def _arm(self, X: pd.DataFrame) -> np.ndarray:
+        return X[self.treatment].to_numpy().astype(int)
+
+    def mean(self, X: pd.DataFrame) -> np.ndarray:
+        m0, m1 = self._both(X)
+        return np.where(self._arm(X) == 1, m1, m0)
+
+    def sd(self, X: pd.DataFrame) -> np.ndarray:
+        return self.resid_sd[self._arm(X)]
+
+    def sample(self, X: pd.DataFrame, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        m, s = self.mean(X), self.sd(X)
+        return m[:, None] + s[:, None] * rng.standard_normal((len(m), n_samples))
+
+    def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        m, s = self.mean(X), self.sd(X)
+        return -0.5 * ((np.asarray(y, float) - m) / s) ** 2 - np.log(s) - 0.5 * math.log(2 * math.pi)
+
+
+class CausalNet(Model):
+    """Base of the three: data checks, scaling, the ensemble, early stopping, prediction.
+
+    A subclass sets ``_propensity_head``/``_epsilon`` (the net's extra parts) and may
+    override ``_loss`` (the training objective on a batch), ``_batches`` (the order rows
+    are seen in) and ``_prepare`` (work done once per fit, before the ensemble)."""
+
+    version: ClassVar[str] = "1"
+    Params: ClassVar[type] = NetParams
+    capabilities: ClassVar[Capabilities] = Capabilities(conditional=True, log_density=True,
+                                                        potential_outcomes=True)
+    smoke_params: ClassVar[dict[str, Any]] = SMOKE
+    _propensity_head: ClassVar[bool] = False
+    _epsilon: ClassVar[bool] = False
+
+    def supports(self, observed: Observed) -> tuple[bool, str]:
+        roles = observed.roles
+        if roles.treatment is None:
+            return False, "needs a binary treatment role; this data has no treatment column"
+        if roles.unit is not None or roles.time is not None:
+            return False, ("panel data (unit/time roles): the networks treat rows as independent "
+                           "units and cannot use the panel structure")
+        if not roles.covariates:
+            return False, "needs at least one covariate"
+        frame = observed.frame
+        if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in roles.covariates):
+            return False, "covariates must be numeric"
+        t = frame[roles.treatment]
+        if not pd.api.types.is_numeric_dtype(t) or not t.isin([0, 1]).all():
+            return False, f"treatment {roles.treatment!r} must be binary 0/1"
+        fit_t = t[observed.mask("train", "valid")]
+        if fit_t.nunique() < 2:
+            return False, "the fit rows must hold both treated and control units"
+        return True, ""
+
+    # --- the parts a subclass may change -------------------------------------------------
+    def _prepare(self, data: _Data, seed: int) -> Any:
+        """Work done once per fit (DCN-PD: the propensity network); passed to ``_loss``."""
+        return None
+
+    def _batches(self, data: _Data, rng: np.random.Generator) -> list[np.ndarray]:
+        return _nets.minibatches(rng, data.train, self.params.batch_size)
+
+    def _loss(self, net: _nets.TwoHeadNet, data: _Data, rows: np.ndarray, extra: Any,
+              gen: torch.Generator) -> torch.Tensor:
+        q0, q1, _ = net(data.x[rows])
+        return _factual_mse(q0, q1, data.t[rows], data.y[rows])
+
+    # --- shared machinery -----------------------------------------------------------------
+    def _fit(self, observed: Observed, seed: int) -> CausalFitted:
+        p = self.params
+        rng = np.random.default_rng(seed)
+        train, valid = _split(observed, rng, p.valid_fraction)
+        scaling = _scaling(observed, train)
+        t = observed.frame[observed.roles.treatment].to_numpy(dtype=float)
+        arch = dict(n_in=len(scaling.covariates), hidden=p.hidden, layers=p.layers,
+                    head_hidden=p.head_hidden, head_layers=p.head_layers,
+                    propensity=self._propensity_head, epsilon=self._epsilon)
+        with _nets.torch_env():
+            data = _Data(scaling.x(observed.frame), torch.as_tensor(t, dtype=torch.float32),
+                         torch.as_tensor((observed.y - scaling.y_mean) / scaling.y_sd, dtype=torch.float32),
+                         train, valid)
+            extra = self._prepare(data, seed)
+            states = [self._train_one(data, arch, extra, int(s))
+                      for s in np.random.SeedSequence(seed).generate_state(p.ensemble)]
+        fitted = CausalFitted(scaling, observed.roles.treatment, arch, states)
+        fitted.resid_sd = _residual_sd(fitted, observed, valid, train)
+        return fitted
+
+    def _train_one(self, data: _Data, arch: dict[str, Any], extra: Any, seed: int) -> dict[str, torch.Tensor]:
+        p = self.params
+        gen = torch.Generator().manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        net = _nets.init_weights(_nets.TwoHeadNet(**arch), gen)
+        xv, tv, yv = data.x[data.valid], data.t[data.valid], data.y[data.valid]
+
+        def valid_loss() -> float:
+            q0, q1, _ = net(xv)
+            return float(_factual_mse(q0, q1, tv, yv))
+
+        state, _ = _nets.train(net, lambda rows: self._loss(net, data, rows, extra, gen), valid_loss,
+                               lambda: self._batches(data, rng), epochs=p.epochs, lr=p.lr,
+                               weight_decay=p.weight_decay, patience=p.patience)
+        return state
+
+
+def _factual_mse(q0: torch.Tensor, q1: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.mean((y - torch.where(t > 0.5, q1, q0)) ** 2)
+
+
+def _residual_sd(fitted: CausalFitted, observed: Observed, valid: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Root mean squared factual residual per arm on the validation rows (train rows when an
+    arm has fewer than two validation rows)."""
+    t = observed.frame[observed.roles.treatment].to_numpy().astype(int)
+    resid = observed.y - fitted.mean(observed.frame)
+    out = np.ones(2)
+    for arm in (0, 1):
+        rows = valid[t[valid] == arm]
+        rows = rows if len(rows) >= 2 else train[t[train] == arm]
+        out[arm] = max(float(np.sqrt(np.mean(resid[rows] ** 2))), 1e-6)
+    return out
+
+
+class TARNet(CausalNet):
+    name = "tarnet"
+    description = "TARNet: shared representation, one outcome head per arm, factual MSE (Shalit et al. 2017)"
+
+
+class Dragonnet(CausalNet):
+    name = "dragonnet"
+    description = "Dragonnet: TARNet plus a propensity head and targeted regularisation (Shi et al. 2019)"
+    Params = DragonnetParams
+    _propensity_head = True
+    _epsilon = True
+
+    def _loss(self, net, data, rows, extra, gen):
+        q0, q1, logit = net(data.x[rows])
+        t, y = data.t[rows], data.y[rows]
+        g = (torch.sigmoid(logit) + 0.01) / 1.02  # as in the reference code: keeps 1/g finite
+        q = torch.where(t > 0.5, q1, q0)
+        perturbed = q + net.epsilon * (t / g - (1 - t) / (1 - g))
+        return (torch.mean((y - q) ** 2) + self.params.alpha * F.binary_cross_entropy(g, t)
+                + self.params.beta * torch.mean((y - perturbed) ** 2))
+
+
+class DCNPD(CausalNet):
+    name = "dcn_pd"
+    description = ("DCN-PD: two-headed net whose head dropout rate per row follows the estimated "
+                   "propensity; treated and control batches alternate (Alaa et al. 2017)")
+    Params = DCNPDParams
+
+    def _prepare(self, data: _Data, seed: int) -> torch.Tensor:
+        """Fit the propensity network (BCE, early stopping on the valid rows) and return every
+        row's keep probability 1 - drop, drop = 1 - gamma/2 - H(e(x))/2 (H in bits)."""
+        p = self.params
+        gen = torch.Generator().manual_seed(seed)
+        rng = np.random.default_rng([seed, 1])
+        net = _nets.init_weights(_nets.MLP(data.x.shape[1], p.propensity_hidden, 1), gen)
+
+        def bce(rows: np.ndarray) -> torch.Tensor:
+            return F.binary_cross_entropy_with_logits(net(data.x[rows]), data.t[rows])
+
+        state, _ = _nets.train(net, bce, lambda: float(bce(data.valid)),
+                               lambda: _nets.minibatches(rng, data.train, p.batch_size),
+                               epochs=p.epochs, lr=p.lr, weight_decay=p.weight_decay, patience=p.patience)
+        net.load_state_dict(state)
+        with torch.no_grad():
+            e = torch.sigmoid(net(data.x)).clamp(1e-6, 1 - 1e-6)
+        entropy = -(e * torch.log2(e) + (1 - e) * torch.log2(1 - e))
+        return (p.gamma / 2 + entropy / 2).clamp(min=0.05)
+
+    def _batches(self, data: _Data, rng: np.random.Generator) -> list[np.ndarray]:
+        """Alternate one treated and one control batch; the smaller arm is recycled."""
+        t = data.t[data.train].numpy() > 0.5
+        arms = [_nets.minibatches(rng, data.train[t == a], self.params.batch_size) for a in (1, 0)]
+        n = max(len(a) for a in arms)
+        return [arms[k % 2][(k // 2) % len(arms[k % 2])] for k in range(2 * n)]
+
+    def _loss(self, net, data, rows, keep, gen):
+        q0, q1, _ = net(data.x[rows], keep=(keep[rows], gen))
+        return _factual_mse(q0, q1, data.t[rows], data.y[rows])
