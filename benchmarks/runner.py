@@ -20,7 +20,7 @@ from dgpbench.benchmarks.store import Store
 from dgpbench.errors import BadInput
 from dgpbench.generators.registry import load_generator
 from dgpbench.models.registry import load_model
-from dgpbench.registry import import_plugin
+from dgpbench.registry import import_plugin, plugin_spec
 
 FAILED = ("error", "diverged", "timeout", "crashed")
 
@@ -67,11 +67,12 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
     seen: set[str] = set()
     for g in gens:
         generator = load_generator(g.name, **g.params)
-        observed, _ = generator.sample(suite.seeds[0])
+        seeds = g.seeds or suite.seeds
+        observed, _ = generator.sample(seeds[0])
         for m in mods:
             model = load_model(m.name, **m.params)
             ok, reason = model.supports(observed)
-            for seed in suite.seeds:
+            for seed in seeds:
                 cell = Cell(g.name, g.label, canonical_json(g.params), m.name, m.label, canonical_json(m.params),
                             seed, suite.time_limit, suite.metrics, tuple(plugins), generator.version, model.version)
                 if cell.key() in seen:
@@ -90,6 +91,7 @@ def run(suite: suite_mod.Suite | str, store: Store | str = "results/dgpbench.sql
         echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> RunSummary:
     """Run a suite into a store and return what happened. Python face of ``dgpbench run``."""
     t0 = time.perf_counter()
+    plugins = tuple(plugin_spec(p) for p in plugins)  # a .py path made absolute for the workers
     for p in plugins:
         import_plugin(p)
     if isinstance(suite, str):

@@ -40,10 +40,32 @@ class CellData:
         return self._cache[key]
 
     @property
+    def outcome_is_discrete(self) -> bool:
+        """Integer-typed outcome (Bernoulli, Poisson): log-likelihoods would be masses."""
+        col = self.observed.frame[self.observed.roles.outcome]
+        return pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col)
+
+    @property
     def eval_mask(self) -> np.ndarray:
         """Held-out test rows where the generator has them, otherwise every row."""
         test = self.observed.mask("test")
         return test if test.any() else np.ones(len(self.observed.frame), bool)
+
+    @property
+    def y_eval(self) -> np.ndarray:
+        """Outcomes the conditional distribution is scored on, never the ones it was fitted to.
+
+        Held-out test rows where the generator has them; otherwise (a panel, a hierarchy: a
+        fixed design) fresh outcomes drawn from the truth for the same rows; real data
+        without either falls back to the observed outcomes (in-sample).
+        """
+        def draw():
+            mask = self.eval_mask
+            if self.observed.mask("test").any() or self.truth.sample_y is None:
+                return self.observed.frame.loc[mask, self.observed.roles.outcome].to_numpy(float)
+            rng = np.random.default_rng([self.seed, zlib.crc32(b"fresh-outcomes")])
+            return np.asarray(self.truth.sample_y(self.features(mask), rng), float)
+        return self.cached("y_eval", draw)
 
     def features(self, mask: np.ndarray) -> pd.DataFrame:
         """Rows without the outcome, keeping the frame's index (the oracle looks rows up by it)."""
@@ -74,7 +96,7 @@ class ScoringContext:
         self.truth = data.truth
         mask = data.eval_mask
         self.X_eval = data.features(mask)
-        self.y_eval = data.observed.frame.loc[mask, data.observed.roles.outcome].to_numpy(float)
+        self.y_eval = data.y_eval
         self._cache: dict[str, Any] = {}
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:

@@ -22,18 +22,20 @@ from dgpbench.errors import BadInput, closest
 TOP_KEYS = {"name": str, "description": str, "seeds": list, "time_limit": (int, float),
             "generators": list, "models": list, "metrics": (str, list)}
 REQUIRED = ("name", "seeds", "generators", "models")
-ENTRY_KEYS = ("name", "label", "params")
+ENTRY_KEYS = ("name", "label", "params", "seeds")
 MAX_SEED = 2**32 - 1
 DEFAULT_TIME_LIMIT = 600.0
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One generator or model of a suite: registered name, display label, parameters."""
+    """One generator or model of a suite: registered name, display label, parameters, and
+    (generators only) seeds replacing the suite's, e.g. one seed per IHDP replication."""
 
     name: str
     label: str
     params: dict[str, Any] = field(default_factory=dict)
+    seeds: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,17 +50,16 @@ class Suite:
     source: str = "<dict>"
 
     def hash(self) -> str:
-        """Stable hash of what the suite asks for (not of its formatting)."""
-        doc = {"name": self.name, "seeds": list(self.seeds), "time_limit": self.time_limit,
-               "generators": [e.__dict__ for e in self.generators],
-               "models": [e.__dict__ for e in self.models], "metrics": self.metrics}
+        """Stable hash of what the suite asks for (not of its formatting or description)."""
+        doc = {k: v for k, v in self.to_dict().items() if k != "description"}
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
+        def entry(e: Entry) -> dict[str, Any]:
+            return {"name": e.name, "label": e.label, "params": e.params, **({"seeds": list(e.seeds)} if e.seeds else {})}
         return {"name": self.name, "description": self.description, "seeds": list(self.seeds),
                 "time_limit": self.time_limit, "metrics": "all" if self.metrics is None else list(self.metrics),
-                "generators": [{"name": e.name, "label": e.label, "params": e.params} for e in self.generators],
-                "models": [{"name": e.name, "label": e.label, "params": e.params} for e in self.models]}
+                "generators": [entry(e) for e in self.generators], "models": [entry(e) for e in self.models]}
 
 
 def builtin_suites() -> list[str]:
@@ -138,8 +139,24 @@ def _entries(doc: dict, kind: str, source: str) -> tuple[Entry, ...]:
             validate_params(cls.Params, f"{registry.kind} {name!r}", params)
         except BadInput as exc:
             raise _fail(source, f"{key}.params", str(exc)) from None
-        out.append(Entry(name, label, dict(params)))
+        seeds = item.get("seeds")
+        if seeds is not None:
+            if kind != "generators":
+                raise _fail(source, f"{key}.seeds", "only generators may override the suite's seeds")
+            seeds = _seeds(seeds, source, f"{key}.seeds")
+        out.append(Entry(name, label, dict(params), seeds))
     return tuple(out)
+
+
+def _seeds(seeds: Any, source: str, key: str) -> tuple[int, ...]:
+    if not isinstance(seeds, list) or not seeds:
+        raise _fail(source, key, "must be a non-empty list of seeds")
+    for i, s in enumerate(seeds):
+        if not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= MAX_SEED:
+            raise _fail(source, f"{key}[{i}]", f"{s!r} is not an integer from 0 to {MAX_SEED}")
+    if len(set(seeds)) != len(seeds):
+        raise _fail(source, key, "lists a seed twice")
+    return tuple(seeds)
 
 
 def validate(doc: Any, source: str = "<dict>") -> Suite:
@@ -160,14 +177,7 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
     name = doc["name"]
     if not name.strip():
         raise _fail(source, "name", "must not be empty")
-    seeds = doc["seeds"]
-    if not seeds:
-        raise _fail(source, "seeds", "must list at least one seed")
-    for i, s in enumerate(seeds):
-        if not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= MAX_SEED:
-            raise _fail(source, f"seeds[{i}]", f"{s!r} is not an integer from 0 to {MAX_SEED}")
-    if len(set(seeds)) != len(seeds):
-        raise _fail(source, "seeds", "lists a seed twice")
+    seeds = _seeds(doc["seeds"], source, "seeds")
     time_limit = doc.get("time_limit", DEFAULT_TIME_LIMIT)
     if not math.isfinite(time_limit) or not 0 < time_limit <= 7 * 24 * 3600:
         raise _fail(source, "time_limit", f"{time_limit!r} must be a number of seconds in (0, 604800]")

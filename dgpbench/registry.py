@@ -9,10 +9,15 @@ import is kept and listed as unavailable with its reason -- never dropped silent
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
+import re
+import sys
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dgpbench.errors import BadInput, closest
@@ -95,9 +100,47 @@ class Registry:
         return name in self._entries
 
 
+def is_plugin_file(spec: str) -> bool:
+    """Whether a ``--plugin`` value names a ``.py`` file rather than an importable module."""
+    return spec.endswith(".py") or "/" in spec or "\\" in spec
+
+
+def plugin_spec(spec: str) -> str:
+    """The form of a ``--plugin`` value that a worker process can import: a ``.py`` file is
+    made absolute (workers may start in another folder), a module name is left as it is."""
+    return str(Path(spec).expanduser().resolve()) if is_plugin_file(spec) else spec
+
+
+def _file_module_name(path: Path) -> str:
+    """A stable module name for a plugin file: the same file gets the same name in every process."""
+    stem = re.sub(r"\W", "_", path.stem)
+    return f"dgpbench_plugin_{stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+
+
 def import_plugin(module: str) -> None:
-    """Import a user-named plugin module, which registers what it offers on import."""
+    """Import a user-named plugin -- a module name or a path to a ``.py`` file -- which
+    registers what it offers on import. Importing the same plugin twice does nothing."""
+    if is_plugin_file(module):
+        _import_file(module)
+        return
     try:
         importlib.import_module(module)
     except Exception as exc:
         raise BadInput(f"--plugin {module!r} could not be imported: {type(exc).__name__}: {exc}") from None
+
+
+def _import_file(spec: str) -> None:
+    path = Path(plugin_spec(spec))
+    if not path.is_file() or path.suffix != ".py":
+        raise BadInput(f"--plugin {spec!r}: no such .py file")
+    name = _file_module_name(path)
+    if name in sys.modules:
+        return
+    loader_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[name] = module  # before running it, as the import system does
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise BadInput(f"--plugin {spec!r} could not be imported: {type(exc).__name__}: {exc}") from None

@@ -89,13 +89,20 @@ def energy_distance(a, b):
     return float(2 * mean_dist(a, b, False) - mean_dist(a, a, True) - mean_dist(b, b, True))
 
 
+def _nll_excess(ctx):
+    """Densities and probability masses are not comparable: continuous outcomes only."""
+    if ctx.data.outcome_is_discrete:
+        return None
+    return nll_excess(ctx.fitted.logpdf(ctx.X_eval, ctx.y_eval), ctx.truth.logpdf(ctx.X_eval, ctx.y_eval))
+
+
 def _pit(ctx):
     return ctx.cached("pit", lambda: pit_values(ctx.samples(), ctx.y_eval, ctx.rng("pit")))
 
 
 METRICS = [
     Metric("nll_excess", "variance", "lower", ("log_density",), ("logpdf",),
-           lambda ctx: nll_excess(ctx.fitted.logpdf(ctx.X_eval, ctx.y_eval), ctx.truth.logpdf(ctx.X_eval, ctx.y_eval)),
+           _nll_excess,
            "held-out NLL per row minus the oracle's (estimates KL, in nats)", "linear_gaussian"),
     Metric("crps", "variance", "lower", ("conditional",), (),
            lambda ctx: crps_fair(ctx.samples(), ctx.y_eval),

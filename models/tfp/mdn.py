@@ -185,16 +185,18 @@ def _train(p: MDNParams, observed: Observed, seed: int) -> MDNFitted:
 
     k = p.components
     sizes = [X.shape[1], *([p.hidden] * p.layers), 3 * k]
-    init = _init_weights(sizes, k, rng)
-    params = [tf.Variable(a.astype(np.float32)) for wb in init for a in wb]
-    m_state = [tf.Variable(tf.zeros_like(v)) for v in params]
-    v_state = [tf.Variable(tf.zeros_like(v)) for v in params]
-    step_count = tf.Variable(0.0)
-    lr, b1, b2, eps = p.lr, 0.9, 0.999, 1e-7
+    init = [a for wb in _init_weights(sizes, k, rng) for a in wb]
+    shapes = [a.shape for a in init]
+    counts = [a.size for a in init]
+    # one flat parameter vector: Adam and the weight average are a handful of ops per step
+    theta = tf.Variable(np.concatenate([a.ravel() for a in init]).astype(np.float32))
+    avg = tf.Variable(theta)
+    m1, m2 = tf.Variable(tf.zeros_like(theta)), tf.Variable(tf.zeros_like(theta))
+    t = tf.Variable(0.0)
+    b1, b2, eps, decay = 0.9, 0.999, 1e-7, p.ema
 
-    ema = [tf.Variable(v) for v in params]
-
-    def nll(x, yy, ps=params):
+    def nll(vec, x, yy):
+        ps = [tf.reshape(a, s) for a, s in zip(tf.split(vec, counts), shapes)]
         h = x
         for i in range(0, len(ps) - 2, 2):
             h = tf.nn.relu(tf.matmul(h, ps[i]) + ps[i + 1])
@@ -204,44 +206,41 @@ def _train(p: MDNParams, observed: Observed, seed: int) -> MDNFitted:
             tfd.Normal(out[:, k:2 * k], tf.nn.softplus(out[:, 2 * k:]) + _MIN_SCALE))
         return -tf.reduce_mean(dist.log_prob(yy))
 
-    @tf.function
-    def step(x, yy):
-        with tf.GradientTape() as tape:
-            loss = nll(x, yy)
-        grads = tape.gradient(loss, params)
-        step_count.assign_add(1.0)
-        c1 = 1.0 - b1 ** step_count
-        c2 = 1.0 - b2 ** step_count
-        for g, var, m, v in zip(grads, params, m_state, v_state):
-            m.assign(b1 * m + (1 - b1) * g)
-            v.assign(b2 * v + (1 - b2) * g * g)
-            var.assign_sub(lr * (m / c1) / (tf.sqrt(v / c2) + eps))
-        for e, var in zip(ema, params):
-            e.assign(p.ema * e + (1 - p.ema) * var)
-        return loss
-
-    @tf.function
-    def evaluate(x, yy):
-        return nll(x, yy, ema)
-
     n = len(y_tr)
     bs = n if p.batch_size == 0 or p.batch_size >= n else p.batch_size
     n_batches = max(1, n // bs)
+
+    @tf.function
+    def epoch_fn(xe, ye):
+        for b in tf.range(n_batches):
+            with tf.GradientTape() as tape:
+                loss = nll(theta, xe[b * bs:(b + 1) * bs], ye[b * bs:(b + 1) * bs])
+            g = tape.gradient(loss, theta)
+            t.assign_add(1.0)
+            m1.assign(b1 * m1 + (1 - b1) * g)
+            m2.assign(b2 * m2 + (1 - b2) * g * g)
+            theta.assign_sub(p.lr * (m1 / (1 - b1 ** t)) / (tf.sqrt(m2 / (1 - b2 ** t)) + eps))
+            avg.assign(decay * avg + (1 - decay) * theta)
+
+    @tf.function
+    def evaluate(x, yy):
+        return nll(avg, x, yy)
+
     x_va_t, y_va_t = tf.constant(x_va), tf.constant(y_va)
-    best, best_epoch, best_weights = np.inf, -1, [v.numpy() for v in params]
+    best, best_epoch, best_theta = np.inf, 0, avg.numpy()
     epoch = 0
     for epoch in range(1, p.epochs + 1):
         order = rng.permutation(n) if n_batches > 1 else np.arange(n)
-        xe, ye = tf.constant(x_tr[order]), tf.constant(y_tr[order])
-        for b in range(n_batches):
-            step(xe[b * bs:(b + 1) * bs], ye[b * bs:(b + 1) * bs])
+        epoch_fn(tf.constant(x_tr[order]), tf.constant(y_tr[order]))
         val = float(evaluate(x_va_t, y_va_t))
         if not np.isfinite(val):
             raise FloatingPointError(f"mdn: held-out NLL is {val} at epoch {epoch} (diverged)")
         if val < best - 1e-5:
-            best, best_epoch, best_weights = val, epoch, [v.numpy() for v in ema]
+            best, best_epoch, best_theta = val, epoch, avg.numpy()
         elif epoch - best_epoch >= p.patience:
             break
+    best_weights = [a.reshape(s).astype(float)
+                    for a, s in zip(np.split(best_theta, np.cumsum(counts)[:-1]), shapes)]
     weights = [(best_weights[i].astype(float), best_weights[i + 1].astype(float))
                for i in range(0, len(best_weights), 2)]
     info = {"epochs": epoch, "best_epoch": best_epoch,

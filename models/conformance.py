@@ -1,0 +1,194 @@
+"""The conformance suite every registered model passes (the ``check_estimator`` idea).
+
+Each check is a small named function ``check_*(model_cls, case)``; the tests parametrise
+them over the registry with ids ``model-check_name``, and a third-party model runs the
+same suite with :func:`run_all`. Checks are chosen by the model's declared capabilities,
+never by its name.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dgpbench.generators.base import Observed, Truth
+from dgpbench.generators.registry import load_generator
+from dgpbench.models.base import PROTOCOLS, Fitted, Model
+
+# Small draws of each kind of data, in the order a model is tried on them.
+SMALL_DATA = (
+    ("ihdp", {"replication": 1}),
+    ("did_panel", {"n_units": 12, "n_periods": 8, "adoption_period": 4}),
+    ("radon_like", {}),
+    ("heteroscedastic", {"n": 300, "n_test": 100}),
+)
+TRUTH_COLUMNS = {"mu0", "mu1", "y0", "y1", "y_cfactual", "y_factual", "ite"}
+
+
+@dataclass
+class Case:
+    """A model class fitted once on the first small data it supports."""
+
+    model_cls: type
+    generator: str
+    observed: Observed
+    truth: Truth
+    params: dict[str, Any]
+    _fitted: Fitted | None = field(default=None, repr=False)
+
+    def model(self) -> Model:
+        return self.model_cls(**self.params)
+
+    @property
+    def fitted(self) -> Fitted:
+        if self._fitted is None:
+            self._fitted = self.model().fit(self.observed, 0)
+        return self._fitted
+
+
+def make_case(model_cls: type) -> Case:
+    params = dict(getattr(model_cls, "smoke_params", {}))
+    for name, gparams in SMALL_DATA:
+        observed, truth = load_generator(name, **gparams).sample(0)
+        if model_cls(**params).supports(observed)[0]:
+            return Case(model_cls, name, observed, truth, params)
+    raise AssertionError(f"{model_cls.__name__} supports none of the small data sets {[n for n, _ in SMALL_DATA]}")
+
+
+def predictions(case: Case, fitted: Fitted) -> dict[str, Any]:
+    """Every declared capability's output on the observed rows, for comparisons."""
+    caps = case.model_cls.capabilities
+    obs = case.observed
+    X = obs.frame.drop(columns=[obs.roles.outcome])
+    out: dict[str, Any] = {}
+    if caps.conditional:
+        out["mean"] = np.asarray(fitted.mean(X), float)
+        out["sd"] = np.asarray(fitted.sd(X), float)
+        out["sample"] = np.asarray(fitted.sample(X, 3, np.random.default_rng(1)), float)
+    if caps.log_density:
+        out["logpdf"] = np.asarray(fitted.logpdf(X, obs.y), float)
+    if caps.joint:
+        out["sample_rows"] = fitted.sample_rows(25, np.random.default_rng(2))
+    if caps.potential_outcomes and obs.roles.treatment is not None:
+        out["mu0"] = np.asarray(fitted.mu0(X), float)
+        out["mu1"] = np.asarray(fitted.mu1(X), float)
+    if caps.coefficients:
+        out["coefficients"] = fitted.coefficients()
+    if caps.variance_components and obs.roles.group is not None:
+        out["variance_components"] = dict(fitted.variance_components())
+        out["group_effects"] = fitted.group_effects()
+    return out
+
+
+def _assert_same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        if isinstance(a[k], pd.DataFrame):
+            pd.testing.assert_frame_equal(a[k], b[k])
+        elif isinstance(a[k], pd.Series):
+            pd.testing.assert_series_equal(a[k], b[k])
+        elif isinstance(a[k], dict):
+            assert a[k] == b[k], k
+        else:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def check_declared_capabilities_work(case: Case) -> None:
+    caps = case.model_cls.capabilities
+    assert caps.names(), "a model must declare at least one capability"
+    for name in caps.names():
+        assert isinstance(case.fitted, PROTOCOLS[name]), f"declares {name} but lacks {PROTOCOLS[name].__name__}"
+    n = len(case.observed.frame)
+    out = predictions(case, case.fitted)
+    for k in ("mean", "sd", "logpdf", "mu0", "mu1"):
+        if k in out:
+            assert out[k].shape == (n,), f"{k} has shape {out[k].shape}, expected ({n},)"
+            assert np.isfinite(out[k]).all(), f"{k} has non-finite values"
+    if "sd" in out:
+        assert (out["sd"] > 0).all()
+    if "sample" in out:
+        assert out["sample"].shape == (n, 3) and np.isfinite(out["sample"]).all()
+    if "sample_rows" in out:
+        rows = out["sample_rows"]
+        assert len(rows) == 25 and set(case.observed.roles.columns()) <= set(rows.columns)
+    if "coefficients" in out:
+        t = out["coefficients"]
+        assert {"name", "estimate", "lower", "upper"} <= set(t.columns)
+        assert np.isfinite(t["estimate"]).all() and (t["lower"] <= t["upper"]).all()
+    if "variance_components" in out:
+        assert all(np.isfinite(v) and v >= 0 for v in out["variance_components"].values())
+        assert isinstance(out["group_effects"], pd.Series)
+
+
+def check_same_seed_same_result(case: Case) -> None:
+    _assert_same(predictions(case, case.model().fit(case.observed, 0)), predictions(case, case.fitted))
+
+
+def check_pickle_roundtrip_predicts_same(case: Case) -> None:
+    clone = pickle.loads(pickle.dumps(case.fitted))
+    _assert_same(predictions(case, clone), predictions(case, case.fitted))
+
+
+def check_built_three_ways(case: Case) -> None:
+    """By registry name, by class, and after a pickle round trip: what pools and Dask do."""
+    from dgpbench.models.registry import MODELS
+
+    by_class = case.model()
+    via_pickle = pickle.loads(pickle.dumps(by_class))
+    assert via_pickle.params == by_class.params
+    if case.model_cls.name in MODELS:
+        assert type(MODELS.get(case.model_cls.name)(**case.params)) is case.model_cls
+
+
+def check_params_unchanged_by_fit(case: Case) -> None:
+    model = case.model()
+    before = copy.deepcopy(model.params)
+    model.fit(case.observed, 0)
+    assert model.params == before
+
+
+def check_truth_not_visible_in_fit(case: Case) -> None:
+    """``_fit`` receives only observed train/valid rows: no truth, no counterfactual, no test row."""
+    seen: list[Observed] = []
+
+    class Spy(case.model_cls):
+        def _fit(self, observed, seed):
+            seen.append(observed)
+            return super()._fit(observed, seed)
+
+    Spy(**case.params).fit(case.observed, 0)
+    (obs,) = seen
+    assert not TRUTH_COLUMNS & set(obs.frame.columns)
+    assert set(obs.frame.columns) <= set(case.observed.frame.columns)
+    assert not obs.mask("test").any()
+    assert len(obs.frame) == int(case.observed.mask("train", "valid").sum())
+
+
+def check_supports_gives_reasons(case: Case) -> None:
+    for name, gparams in SMALL_DATA:
+        observed, _ = load_generator(name, **gparams).sample(0)
+        ok, reason = case.model().supports(observed)
+        assert isinstance(ok, bool)
+        if not ok:
+            assert isinstance(reason, str) and reason.strip(), f"refuses {name} without a reason"
+
+
+CHECKS: dict[str, Callable[[Case], None]] = {
+    f.__name__: f for f in (check_declared_capabilities_work, check_same_seed_same_result,
+                            check_pickle_roundtrip_predicts_same, check_built_three_ways,
+                            check_params_unchanged_by_fit, check_truth_not_visible_in_fit,
+                            check_supports_gives_reasons)
+}
+
+
+def run_all(model_cls: type) -> None:
+    """Run every check on one model class (for third-party plugins)."""
+    case = make_case(model_cls)
+    for check in CHECKS.values():
+        check(case)

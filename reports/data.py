@@ -1,0 +1,178 @@
+"""Everything a page shows, read once from the store (reports never write, fit or sample).
+
+:class:`RunData` holds one run's rows plus what is derived from them without any model:
+the leaderboard aggregates, the suite's order of generators and models, and which model
+labels are naive baselines (a model whose registered name some metric declares as its
+``naive`` baseline: declared metadata, never a hard-coded model name).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from dgpbench.reports import leaderboard as lb
+
+STATUS_ORDER = ("error", "diverged", "timeout", "crashed", "skipped")
+
+
+def metric_info() -> dict[str, Any]:
+    """Registered metrics by name (an unregistered plugin metric is simply absent)."""
+    from dgpbench.benchmarks.metrics import METRICS
+
+    out = {}
+    for entry in METRICS.entries():
+        try:
+            out[entry.name] = entry.load()
+        except Exception:  # noqa: BLE001 - an unavailable plugin metric only loses its tooltip
+            continue
+    return out
+
+
+def base_metric(name: str) -> str:
+    return name.split("[", 1)[0]
+
+
+def naive_names_by_face(info: dict[str, Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for m in info.values():
+        out[m.face].add(m.naive)
+    return out
+
+
+def when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts)) if ts else "-"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return {}
+
+
+@dataclass
+class RunData:
+    run: dict[str, Any]
+    cells: list[dict]
+    metrics: list[dict]
+    estimates: list[dict]
+    curves: list[dict]
+    rows: list[dict] = field(default_factory=list)          # leaderboard.aggregate
+    summary: list[dict] = field(default_factory=list)       # leaderboard.face_summary
+    info: dict[str, Any] = field(default_factory=dict)      # metric name -> Metric
+
+    @classmethod
+    def load(cls, store, run_id: str | None, info: dict[str, Any] | None = None, *, figures: bool = True) -> RunData:
+        run = store.run(run_id)
+        rid = run["run_id"]
+        cells = store.cells(rid)
+        metrics = store.metric_rows(rid)
+        data = cls(run, cells, metrics, store.estimate_rows(rid) if figures else [],
+                   store.curve_rows(rid) if figures else [], info=metric_info() if info is None else info)
+        data.rows = lb.aggregate(metrics, cells)
+        data.summary = lb.face_summary(data.rows, cells)
+        return data
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        return self.run["run_id"]
+
+    @property
+    def suite(self) -> dict[str, Any]:
+        return _json(self.run.get("suite_json"))
+
+    def _ordered(self, key: str, suite_key: str) -> list[str]:
+        seen = {c[key] for c in self.cells}
+        order = [e.get("label") or e.get("name") for e in self.suite.get(suite_key, [])]
+        return [x for x in order if x in seen] + sorted(seen - set(order))
+
+    @property
+    def generators(self) -> list[str]:
+        """Generator labels in the suite's order (labels not in the suite last, sorted)."""
+        return self._ordered("generator", "generators")
+
+    @property
+    def models(self) -> list[str]:
+        return self._ordered("model", "models")
+
+    def registered(self, column: str) -> dict[str, str]:
+        """label -> registered name, for ``generator`` or ``model``."""
+        return {c[column]: c[f"{column}_name"] for c in self.cells}
+
+    def params(self, generator: str) -> dict[str, Any]:
+        for c in self.cells:
+            if c["generator"] == generator:
+                return _json(c["spec"]).get("generator", {}).get("params", {})
+        return {}
+
+    def naive_models(self, face: str) -> set[str]:
+        """Model labels that are the declared naive baseline of some metric of ``face``."""
+        names = naive_names_by_face(self.info).get(face, set())
+        return {label for label, name in self.registered("model").items() if name in names}
+
+    def all_naive_models(self) -> set[str]:
+        names = set().union(*naive_names_by_face(self.info).values()) if self.info else set()
+        return {label for label, name in self.registered("model").items() if name in names}
+
+    def direction(self, metric: str) -> str | None:
+        m = self.info.get(base_metric(metric))
+        return m.direction if m else None
+
+    def description(self, metric: str) -> str:
+        m = self.info.get(base_metric(metric))
+        return m.description if m else ""
+
+    # -- counts -----------------------------------------------------------------------------
+    def status_counts(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for c in self.cells:
+            out[c["status"]] += 1
+        return dict(sorted(out.items(), key=lambda kv: (kv[0] != "ok", kv[0])))
+
+    @property
+    def elapsed(self) -> float | None:
+        a, b = self.run.get("started_at"), self.run.get("finished_at")
+        return b - a if a and b else None
+
+    def meta(self) -> dict[str, Any]:
+        """Run metadata for a header: suite, date, commit, duration, versions, machine, counts."""
+        counts = self.status_counts()
+        ran = sum(n for s, n in counts.items() if s != "skipped")
+        return {"run_id": self.run_id, "suite": self.run["suite_name"],
+                "description": self.suite.get("description", ""), "status": self.run["status"],
+                "started": when(self.run.get("started_at")), "duration": duration(self.elapsed),
+                "commit": self.run.get("git_commit") or "-", "versions": _json(self.run.get("versions")),
+                "machine": _json(self.run.get("machine")), "counts": counts, "n_ok": counts.get("ok", 0),
+                "n_ran": ran, "n_cells": len(self.cells), "n_planned": self.run.get("n_cells"),
+                "seeds": self.suite.get("seeds", []), "time_limit": self.suite.get("time_limit"),
+                "n_generators": len(self.generators), "n_models": len(self.models)}
+
+    # -- per generator ----------------------------------------------------------------------
+    def curves_of(self, generator: str, name: str) -> tuple[dict[str, dict], int | None]:
+        """{model: data} of one curve kind at one seed (the lowest seed that has it), and that seed."""
+        rows = [r for r in self.curves if r["generator"] == generator and r["name"] == name]
+        if not rows:
+            return {}, None
+        seed = min(r["seed"] for r in rows)
+        out: dict[str, dict] = {}
+        for r in sorted(rows, key=lambda r: (r["model"], r["seed"] != seed, r["seed"])):
+            out.setdefault(r["model"], r["data"])
+        return out, seed
+
+    def curve_names(self, generator: str) -> set[str]:
+        return {r["name"] for r in self.curves if r["generator"] == generator}
