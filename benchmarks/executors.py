@@ -49,6 +49,19 @@ def worker_environment(threads: int) -> dict[str, str]:
     return env
 
 
+def warm_up() -> None:
+    """Import what every cell needs when a worker starts, so that a cell's time limit counts
+    its own work and not seconds of imports (which under load would time out the first cell
+    of every fresh worker, and so every cell after a timeout). TensorFlow and PyTorch stay
+    lazy: only the models that use them import them."""
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import statsmodels.api  # noqa: F401
+
+    from dgpbench.benchmarks import figures_data, scores, scoring  # noqa: F401
+
+
 class LocalExecutor(cf.Executor):
     """Process pool of ``workers`` spawned processes; each call is killed after ``time_limit`` s.
 
@@ -64,7 +77,8 @@ class LocalExecutor(cf.Executor):
         # Spawned children inherit the environment at start: pin their threads there.
         self._saved = {k: os.environ.get(k) for k in worker_environment(threads)}
         os.environ.update(worker_environment(threads))
-        self._pool = pebble.ProcessPool(max_workers=self.workers, context=multiprocessing.get_context("spawn"))
+        self._pool = pebble.ProcessPool(max_workers=self.workers, initializer=warm_up,
+                                        context=multiprocessing.get_context("spawn"))
 
     def submit(self, fn, /, *args: Any, **kwargs: Any) -> cf.Future:
         return self._pool.schedule(fn, args=args, kwargs=kwargs, timeout=self.time_limit)
@@ -247,6 +261,7 @@ def serve() -> None:
     _watch_parent(os.getppid())
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
+    warm_up()
     out.write(b"ready\n")
     for line in sys.stdin.buffer:
         doc = json.loads(line)

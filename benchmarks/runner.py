@@ -129,6 +129,13 @@ def run(suite: suite_mod.Suite | str, store: Store | str = "results/dgpbench.sql
             executor = None
         store.finish_run(run_id, "interrupted")
         raise
+    except Exception:  # e.g. the store became unwritable: stop at once, do not wait for the queue
+        for f in futures:
+            f.cancel()
+        if own and executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+            executor = None
+        raise
     finally:
         if own and executor is not None:
             executor.shutdown(wait=True)

@@ -79,18 +79,32 @@ def _machine() -> dict[str, Any]:
             "processor": platform.machine()}
 
 
+class StoreError(BadInput):
+    """The store cannot be read or written (a full disk, a read-only folder): exit 2, no traceback."""
+
+
 class Store:
-    """Open (or create) a store; a foreign or corrupt file is refused and left untouched."""
+    """Open (or create) a store; a foreign or corrupt file is refused and left untouched.
+
+    ``create=True`` (the default, for ``run``) means results will be written: the path is
+    checked for writing here, before any work starts, so a read-only folder or a full
+    disk is reported up front rather than after the first cell.
+    """
 
     def __init__(self, path: str | os.PathLike = DEFAULT_STORE, *, create: bool = True):
         self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(f"store {self.path} is a folder; pass the path of a store file, e.g. {self.path}/dgpbench.sqlite")
         if not self.path.exists():
             if not create:
                 raise BadInput(f"store {self.path} does not exist; run `dgpbench run SUITE --store {self.path}` first")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise StoreError(f"store {self.path}: cannot create its folder {self.path.parent}: "
+                                 "part of that path is a file, not a folder") from None
             except OSError as exc:
-                raise BadInput(f"store {self.path}: cannot create its folder: {exc.strerror or exc}") from None
+                raise StoreError(f"store {self.path}: cannot create its folder: {exc.strerror or exc}") from None
         else:
             self._check_foreign()
         try:
@@ -98,26 +112,47 @@ class Store:
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA busy_timeout = 60000")
             self._migrate()
+            if create:  # take (and release) the write lock: fails now on a read-only path
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute("ROLLBACK")
         except sqlite3.DatabaseError as exc:
-            raise BadInput(f"store {self.path}: cannot open it for writing: {exc}") from None
+            import traceback; traceback.print_exc()
+            raise StoreError(f"store {self.path}: cannot open it for writing ({exc}); check that its folder "
+                             "is writable and its disk has room") from None
 
     def _check_foreign(self) -> None:
-        """Read-only look at an existing file before anything writes to it."""
+        """Read-only look at an existing file before anything writes to it.
+
+        A file that is refused is left byte-for-byte as it was: SQLite's read-only open of
+        a WAL-mode file may create the ``-wal`` and ``-shm`` side files, which are removed
+        again if they were not there before.
+        """
         if self.path.stat().st_size == 0:
             return
+        sidecars = [Path(f"{self.path}{s}") for s in ("-wal", "-shm")]
+        existed = {p: p.exists() for p in sidecars}
         try:
-            ro = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
             try:
-                app = ro.execute("PRAGMA application_id").fetchone()[0]
-                ro.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            finally:
-                ro.close()
-        except sqlite3.DatabaseError as exc:
-            raise BadInput(f"store {self.path} is not a readable SQLite database ({exc}); "
-                           "it was left untouched: pass another --store path") from None
-        if app != APPLICATION_ID:
-            raise BadInput(f"store {self.path} is a SQLite file but not a dgpbench store; "
-                           "it was left untouched: pass another --store path")
+                ro = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60)
+                try:
+                    app = ro.execute("PRAGMA application_id").fetchone()[0]
+                    n_objects = ro.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                    if app == APPLICATION_ID:
+                        ro.execute("SELECT count(*) FROM runs").fetchone()
+                finally:
+                    ro.close()
+            except sqlite3.DatabaseError as exc:
+                raise BadInput(f"store {self.path} is not a readable SQLite database ({exc}); "
+                               "it was left untouched: pass another --store path") from None
+            # application_id 0 and no tables: a store another process is creating right now
+            if app != APPLICATION_ID and not (app == 0 and n_objects == 0):
+                raise BadInput(f"store {self.path} is a SQLite file but not a dgpbench store; "
+                               "it was left untouched: pass another --store path")
+        except BadInput:
+            for p in sidecars:
+                if not existed[p]:
+                    p.unlink(missing_ok=True)
+            raise
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -138,13 +173,21 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction; a store that cannot be written (full disk, gone read-only,
+        locked past the busy timeout) raises :class:`StoreError` naming the file."""
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise StoreError(f"store {self.path}: cannot write to it: {exc}") from None
 
     def close(self) -> None:
         self.db.close()

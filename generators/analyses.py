@@ -12,10 +12,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.stats.sandwich_covariance import cov_cluster
 
 from dgpbench.generators.base import coefficient_table
+
+# statsmodels is imported inside each analysis: it takes seconds to import, and listing or
+# sampling a generator never needs it.
 
 
 def ols_hc1(frame: pd.DataFrame, outcome: str, regressors: list[str],
@@ -23,6 +24,8 @@ def ols_hc1(frame: pd.DataFrame, outcome: str, regressors: list[str],
     """OLS of ``outcome`` on an intercept and ``regressors``, HC1 (White, small-sample
     scaled) standard errors. ``names`` maps ``"const"`` or a regressor to the row name
     reported; only those rows are returned, in that order."""
+    import statsmodels.api as sm
+
     X = sm.add_constant(frame[regressors].to_numpy(float), has_constant="add")
     fit = sm.OLS(frame[outcome].to_numpy(float), X).fit(cov_type="HC1")
     index = {"const": 0, **{r: i + 1 for i, r in enumerate(regressors)}}
@@ -61,6 +64,9 @@ def twfe(frame: pd.DataFrame, outcome: str, treatment: str, covariates: list[str
     those of the dummy regression ``y ~ d + x + C(unit) + C(time)``. Rows named ``tau``
     (the treatment) then each covariate.
     """
+    import statsmodels.api as sm
+    from statsmodels.stats.sandwich_covariance import cov_cluster
+
     u, units = pd.factorize(frame[unit], sort=True)
     t, times = pd.factorize(frame[time], sort=True)
     cols = [treatment, *covariates]
@@ -74,6 +80,8 @@ def twfe(frame: pd.DataFrame, outcome: str, treatment: str, covariates: list[str
 
 def reml(frame: pd.DataFrame, outcome: str, covariates: list[str], group: str):
     """REML fit of ``outcome ~ 1 + covariates + (1 | group)`` (statsmodels MixedLM)."""
+    import statsmodels.api as sm
+
     X = sm.add_constant(frame[covariates].to_numpy(float), has_constant="add")
     model = sm.MixedLM(frame[outcome].to_numpy(float), X, groups=frame[group].to_numpy())
     with warnings.catch_warnings():
@@ -91,29 +99,5 @@ def reml_table(frame: pd.DataFrame, outcome: str, covariates: list[str], group: 
 
 def reml_variance_components(fit) -> dict[str, float]:
     """``group_sd`` and ``residual_sd`` of a :func:`reml` fit."""
-    return {"group_sd": float(np.sqrt(fit.cov_re[0, 0] if np.ndim(fit.cov_re) == 2 else fit.cov_re)),
+    return {"group_sd": float(np.sqrt(np.asarray(fit.cov_re).reshape(-1)[0])),
             "residual_sd": float(np.sqrt(fit.scale))}
-
-
-def bayes_mixed_glm(frame: pd.DataFrame, outcome: str, covariates: list[str], group: str,
-                    family: str) -> pd.DataFrame:
-    """Random-intercept logit (``bernoulli``) or log-link Poisson GLMM, fitted by
-    statsmodels' variational Bayes (``BinomialBayesMixedGLM`` / ``PoissonBayesMixedGLM``).
-
-    Chosen over a GLM that ignores the groups because the truth's coefficients are
-    conditional on the group effect: a marginal GLM attenuates the logit slope and shifts
-    the Poisson intercept by group_sd^2 / 2, so it would not estimate the same numbers.
-    Reported se is the posterior sd (mean-field VB: somewhat too small).
-    """
-    from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM, PoissonBayesMixedGLM
-
-    cls = {"bernoulli": BinomialBayesMixedGLM, "poisson": PoissonBayesMixedGLM}[family]
-    X = sm.add_constant(frame[covariates].to_numpy(float), has_constant="add")
-    codes, levels = pd.factorize(frame[group], sort=True)
-    Z = np.zeros((len(frame), len(levels)))
-    Z[np.arange(len(frame)), codes] = 1.0
-    model = cls(frame[outcome].to_numpy(float), X, Z, np.zeros(len(levels), dtype=int),
-                vcp_p=1.0, fe_p=2.0)
-    fit = model.fit_vb()
-    k = 1 + len(covariates)
-    return coefficient_table(["intercept", *covariates], fit.fe_mean[:k], fit.fe_sd[:k])

@@ -22,6 +22,8 @@ from scipy import sparse
 from scipy.special import expit, gammaln, logsumexp
 from statsmodels.base.model import GenericLikelihoodModel
 
+from dgpbench.generators.base import coefficient_table
+
 N_NODES = 7
 
 
@@ -81,8 +83,6 @@ class RandomInterceptGLMM(GenericLikelihoodModel):
 def glmm_table(frame: pd.DataFrame, outcome: str, covariates: list[str], group: str,
                family: str) -> pd.DataFrame:
     """Fixed effects of the random-intercept GLMM named ``intercept`` and each covariate."""
-    from dgpbench.generators.base import coefficient_table
-
     fit = fit_glmm(frame, outcome, covariates, group, family)
     k = 1 + len(covariates)
     return coefficient_table(["intercept", *covariates], fit.params[:k], fit.bse[:k])

@@ -1,10 +1,10 @@
 """Hill (2011) semi-synthetic IHDP: real covariates of 747 infants, simulated outcomes.
 
 Replications 1..10 of the NPCI set, shipped in the package (no header; treatment,
-y_factual, y_cfactual, mu0, mu1, x1..x25 -- x1..x6 continuous, x7..x25 binary). The data
-of a replication never changes; the seed only draws the literature's 63/27/10
-train/valid/test split, so "in-sample" (train+valid) and "out-of-sample" (test) scores
-are reproducible per seed. A few replications have extreme outcomes that dominate means:
+y_factual, y_cfactual, mu0, mu1, x1..x25 -- x1..x6 continuous, x7..x25 binary, x14
+coded 1/2 as published and kept so). The data of a replication never changes; the seed
+only draws the literature's 63/27/10 train/valid/test split, so "in-sample"
+(train+valid) and "out-of-sample" (test) scores are reproducible per seed. A few replications have extreme outcomes that dominate means:
 run several and report their spread.
 """
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dgpbench.generators.analyses import bayes_mixed_glm, reml_table
+from dgpbench.generators.analyses import reml_table
 from dgpbench.generators.base import Generator, Observed, Roles, Truth
 from dgpbench.generators.laws import BernoulliLaw, GaussianGLMLaw, LinearPredictor, PoissonLaw
 from dgpbench.generators.shipped import radon_group_sizes
@@ -76,10 +76,12 @@ class RadonLike(Generator):
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
         """Normal: REML MixedLM ``outcome ~ 1 + floor + (1 | county)``. Bernoulli/Poisson:
-        the same random-intercept GLMM by statsmodels' variational Bayes (see
-        :func:`~dgpbench.generators.analyses.bayes_mixed_glm` for why not a plain GLM).
-        Rows ``intercept``, ``floor``."""
+        the same random-intercept GLMM by maximum likelihood with adaptive Gauss-Hermite
+        quadrature (:mod:`~dgpbench.generators.glmm` says why not a plain GLM or statsmodels'
+        Bayesian mixed GLMs). Rows ``intercept``, ``floor``."""
         covs = list(roles.covariates)
         if self.params.family == "normal":
             return reml_table(frame, roles.outcome, covs, roles.group)
-        return bayes_mixed_glm(frame, roles.outcome, covs, roles.group, self.params.family)
+        from dgpbench.generators.glmm import glmm_table  # statsmodels: import on use
+
+        return glmm_table(frame, roles.outcome, covs, roles.group, self.params.family)

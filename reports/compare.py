@@ -18,6 +18,14 @@ from dgpbench.reports.leaderboard import FACE_ORDER
 Key = tuple[str, str, str, str]
 
 
+def difference(a: float | None, b: float | None, rel_tol: float = 1e-9) -> float | None:
+    """b - a, with differences at floating-point noise level (relative to the values) as 0."""
+    if a is None or b is None:
+        return None
+    d = b - a
+    return 0.0 if abs(d) <= rel_tol * max(1.0, abs(a), abs(b)) else d
+
+
 def combined_se(se_a: float | None, se_b: float | None) -> float | None:
     if se_a is None or se_b is None:
         return None
@@ -63,7 +71,7 @@ def metric_deltas(rows_a: list[Mapping], rows_b: list[Mapping],
         ra, rb = a.get(k), b.get(k)
         am = ra["mean"] if ra else None
         bm = rb["mean"] if rb else None
-        delta = bm - am if am is not None and bm is not None else None
+        delta = difference(am, bm)
         se = combined_se(ra["se"] if ra else None, rb["se"] if rb else None)
         exceeds = None if delta is None or se is None else abs(delta) > se
         sa, sb = (ra["score"] if ra else None), (rb["score"] if rb else None)
@@ -71,7 +79,7 @@ def metric_deltas(rows_a: list[Mapping], rows_b: list[Mapping],
         out.append({"generator": k[0], "model": k[1], "face": k[2], "metric": k[3], "direction": direction,
                     "a_mean": am, "a_se": ra["se"] if ra else None, "b_mean": bm, "b_se": rb["se"] if rb else None,
                     "delta": delta, "se": se, "exceeds": exceeds,
-                    "a_score": sa, "b_score": sb, "d_score": sb - sa if sa is not None and sb is not None else None,
+                    "a_score": sa, "b_score": sb, "d_score": difference(sa, sb),
                     "only": "A" if rb is None else "B" if ra is None else "",
                     "verdict": ("only in A" if rb is None else "only in B" if ra is None
                                 else verdict(delta, exceeds, direction))})
@@ -90,7 +98,7 @@ def face_deltas(summary_a: list[Mapping], summary_b: list[Mapping]) -> list[dict
                                "b_cells": (sb.get("n_ok"), sb.get("n_total")) if sb else None}
         for f in FACE_ORDER:
             va, vb = sa.get(f), sb.get(f)
-            row[f] = {"a": va, "b": vb, "delta": vb - va if va is not None and vb is not None else None}
+            row[f] = {"a": va, "b": vb, "delta": difference(va, vb)}
         out.append(row)
     return out
 

@@ -125,9 +125,15 @@ class RunData:
         names = naive_names_by_face(self.info).get(face, set())
         return {label for label, name in self.registered("model").items() if name in names}
 
-    def all_naive_models(self) -> set[str]:
-        names = set().union(*naive_names_by_face(self.info).values()) if self.info else set()
-        return {label for label, name in self.registered("model").items() if name in names}
+    def naive_faces(self) -> dict[str, list[str]]:
+        """Model label -> the faces for which it is the declared naive baseline."""
+        by_face = naive_names_by_face(self.info)
+        out = {}
+        for label, name in sorted(self.registered("model").items()):
+            faces = [f for f in lb.FACE_ORDER if name in by_face.get(f, set())]
+            if faces:
+                out[label] = faces
+        return out
 
     def direction(self, metric: str) -> str | None:
         m = self.info.get(base_metric(metric))
@@ -155,7 +161,7 @@ class RunData:
         ran = sum(n for s, n in counts.items() if s != "skipped")
         return {"run_id": self.run_id, "suite": self.run["suite_name"],
                 "description": self.suite.get("description", ""), "status": self.run["status"],
-                "started": when(self.run.get("started_at")), "duration": duration(self.elapsed),
+                "started": when(self.run.get("started_at")), "duration": duration(self.elapsed), "seconds": self.elapsed,
                 "commit": self.run.get("git_commit") or "-", "versions": _json(self.run.get("versions")),
                 "machine": _json(self.run.get("machine")), "counts": counts, "n_ok": counts.get("ok", 0),
                 "n_ran": ran, "n_cells": len(self.cells), "n_planned": self.run.get("n_cells"),

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 DPI = 100
-WIDTH = 8.6            # inches: 860 px, the report's text column
+WIDTH = 9.6            # inches: 960 px at DPI, within the report's text column
 PANEL_H = 2.5          # inches per row of small multiples
 MAX_COLS = 4
 TRUTH = dict(color="#111111", ls="--", lw=1.6)
@@ -33,6 +34,7 @@ SAMPLE_TRUE = "#b9b9b9"
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
            "#bcbd22", "#393b79", "#637939", "#843c39")
 SCORE_CLIP = (-1.0, 1.5)
+FACES = ("coefficients", "counterfactuals", "variance")
 
 RC = {"font.size": 8.5, "axes.titlesize": 9, "axes.labelsize": 8.5, "xtick.labelsize": 7.5,
       "ytick.labelsize": 7.5, "legend.fontsize": 7.5, "axes.spines.top": False, "axes.spines.right": False,
@@ -66,18 +68,24 @@ def text(s: object) -> str:
 
 
 def _figure(n_panels: int, cols: int = MAX_COLS, panel_h: float = PANEL_H, height: float | None = None,
-            sharex: bool = False, sharey: bool = False):
+            sharex: bool = False, sharey: bool = False, width: float = WIDTH):
+    """A figure of small multiples with margins in inches (so short figures keep tight margins)."""
     cols = max(1, min(cols, n_panels))
     rows = math.ceil(n_panels / cols)
-    h = height if height is not None else panel_h * rows + 0.55
-    fig = Figure(figsize=(WIDTH, h), dpi=DPI)
+    h = height if height is not None else panel_h * rows + 0.95
+    fig = Figure(figsize=(width, h), dpi=DPI)
     axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex, sharey=sharey).ravel()
     for ax in axes[n_panels:]:
         ax.set_visible(False)
-    top = 1 - 0.42 / h
-    fig.subplots_adjust(left=0.08 if cols > 1 else 0.1, right=0.98, bottom=0.55 / h + 0.04, top=top,
-                        wspace=0.28, hspace=0.55)
+    fig.subplots_adjust(left=0.08 if cols > 1 else 0.1, right=0.98, bottom=0.5 / h, top=1 - 0.42 / h,
+                        wspace=0.28, hspace=0.6)
     return fig, list(axes[:n_panels])
+
+
+def _left_for(labels) -> float:
+    """Left margin (fraction of the width) that fits the longest y tick label."""
+    longest = max((len(str(x)) for x in labels), default=4)
+    return min(0.4, (0.2 + 0.062 * longest) / WIDTH)
 
 
 def _finish(fig: Figure, alt: str) -> Image:
@@ -117,44 +125,56 @@ def _legend(ax, **kw) -> None:
 def scores(rows: list[dict], palette: Palette) -> Image | None:
     """Normalised score of every (metric, model): oracle = 1 and naive = 0 as reference lines.
 
-    ``rows`` are aggregated leaderboard rows of one generator. Scores beyond the axis are
-    drawn as triangles at its edge with their value written beside.
+    ``rows`` are aggregated leaderboard rows of one generator; metrics are grouped by face.
+    Scores beyond the axis are drawn as triangles at its edge with their value beside.
     """
     rows = [r for r in rows if r["score"] is not None]
     if not rows:
         return None
-    metrics = sorted({(r["face"], r["metric"]) for r in rows}, key=lambda fm: (fm[0], fm[1]), reverse=True)
+    faces = sorted({r["face"] for r in rows}, key=lambda f: (FACES.index(f) if f in FACES else 9, f))
+    ypos, labels, headers, y = {}, [], [], 0.0
+    for f in faces:
+        headers.append((y, f))
+        y -= 1
+        for metric in sorted({r["metric"] for r in rows if r["face"] == f}):
+            ypos[(f, metric)] = y
+            labels.append((y, metric))
+            y -= 1
     models = sorted({r["model"] for r in rows})
-    ypos = {fm: i for i, fm in enumerate(metrics)}
-    h = 0.9 + 0.24 * len(metrics)
+    row = 0.17 + 0.025 * len(models)
+    h = 0.75 + row * (len(labels) + len(headers))
     fig, (ax,) = _figure(1, cols=1, height=h)
-    fig.subplots_adjust(left=0.27, right=0.80, bottom=0.5 / h + 0.02, top=1 - 0.3 / h)
+    fig.subplots_adjust(left=max(0.2, _left_for([lbl for _, lbl in labels])), right=0.80, bottom=0.5 / h,
+                        top=1 - 0.12 / h)
     lo, hi = SCORE_CLIP
-    ax.axvspan(lo, 0, color="#fbeaea", zorder=0, lw=0)
-    ax.axvline(1, **TRUTH, label="oracle (1)")
-    ax.axvline(0, **NAIVE, label="naive baseline (0)")
-    step = 0.6 / max(1, len(models))
+    ax.axvspan(lo - 0.05, 0, color="#fbeaea", zorder=0, lw=0)
+    ax.axvline(1, **TRUTH, label="oracle = 1")
+    ax.axvline(0, **NAIVE, label="naive baseline = 0")
+    step = 0.56 / max(1, len(models))
     for j, m in enumerate(models):
-        off = -0.3 + step * (j + 0.5)
-        xs, ys, clipped = [], [], []
+        off = 0.28 - step * (j + 0.5)
+        pts = {"o": ([], []), "<": ([], []), ">": ([], [])}
         for r in rows:
             if r["model"] != m:
                 continue
-            y = ypos[(r["face"], r["metric"])] + off
-            s = r["score"]
-            if s < lo or s > hi:
-                clipped.append((min(max(s, lo), hi), y, s))
-            else:
-                xs.append(s)
-                ys.append(y)
-        c = palette(m)
-        ax.scatter(xs, ys, s=22, color=c, label=text(m), zorder=3, edgecolors="white", linewidths=0.4)
-        for x, y, s in clipped:
-            ax.scatter([x], [y], s=30, color=c, marker="<" if s < lo else ">", zorder=3)
-            ax.annotate(f"{s:.3g}", (x, y), xytext=(4 if s < lo else -4, 0), textcoords="offset points",
-                        ha="left" if s < lo else "right", va="center", fontsize=6.5, color=c)
-    ax.set_yticks(range(len(metrics)), [f"{text(m)}  [{f[:5]}]" for f, m in metrics])
-    ax.set_ylim(-0.6, len(metrics) - 0.4)
+            yy, sc = ypos[(r["face"], r["metric"])] + off, r["score"]
+            marker = "<" if sc < lo else ">" if sc > hi else "o"
+            pts[marker][0].append(min(max(sc, lo), hi))
+            pts[marker][1].append(yy)
+            if marker != "o" and len(models) <= 3:
+                ax.annotate(f"{sc:.3g}", (min(max(sc, lo), hi), yy), xytext=(5 if sc < lo else -5, 0),
+                            textcoords="offset points", ha="left" if sc < lo else "right", va="center",
+                            fontsize=6.5, color=palette(m))
+        for marker, (xs, ys) in pts.items():
+            if xs or marker == "o":
+                ax.scatter(xs, ys, s=22 if marker == "o" else 28, color=palette(m), marker=marker, zorder=3,
+                           edgecolors="white", linewidths=0.4, label=text(m) if marker == "o" else None)
+    ax.set_yticks([p for p, _ in labels], [text(lbl) for _, lbl in labels])
+    for yy, f in headers:
+        ax.axhline(yy + 0.5, color="#d5d9e1", lw=0.8)
+        ax.text(-0.01, yy, f, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=8,
+                fontweight="bold", color="#444444")
+    ax.set_ylim(y + 0.5, 0.5)
     ax.set_xlim(lo - 0.05, hi + 0.05)
     ax.set_xlabel("normalised score  (naive − model) / (naive − oracle)")
     ax.grid(axis="y", visible=False)
@@ -172,21 +192,24 @@ def coefficients(rows: list[dict], palette: Palette, naive_models: set[str] = fr
     names = sorted({r["name"] for r in rows})
     models = sorted({r["model"] for r in rows}, reverse=True)
     cols = min(len(names), 4)
-    fig, axes = _figure(len(names), cols=cols, panel_h=0.55 + 0.32 * len(models))
-    fig.subplots_adjust(left=0.14 if cols > 1 else 0.2, wspace=0.12)
+    fig, axes = _figure(len(names), cols=cols, panel_h=0.4 + 0.3 * len(models))
+    fig.subplots_adjust(left=_left_for(models), wspace=0.12)
     for k, (ax, name) in enumerate(zip(axes, names)):
         sub = [r for r in rows if r["name"] == name]
         truth = next((r["truth"] for r in sub if r["truth"] is not None), None)
         kind = next((r["truth_kind"] for r in sub if r["truth"] is not None), "truth") or "truth"
         for j, m in enumerate(models):
             mine = sorted((r for r in sub if r["model"] == m), key=lambda r: r["seed"])
-            for i, r in enumerate(mine):
-                y = j + (i - (len(mine) - 1) / 2) * min(0.12, 0.6 / max(1, len(mine)))
-                lo = r["lower"] if r["lower"] is not None else r["estimate"]
-                hi = r["upper"] if r["upper"] is not None else r["estimate"]
-                ax.plot([lo, hi], [y, y], color=palette(m), lw=1.2, alpha=0.8,
-                        ls=":" if m in naive_models else "-")
-                ax.plot([r["estimate"]], [y], "o", ms=3.5, color=palette(m))
+            if not mine:
+                continue
+            k_ = np.arange(len(mine)) - (len(mine) - 1) / 2
+            y = j + k_ * min(0.12, 0.6 / len(mine))
+            est = _arr([r["estimate"] for r in mine])
+            lo = np.where(np.isnan(_arr([r["lower"] for r in mine])), est, _arr([r["lower"] for r in mine]))
+            hi = np.where(np.isnan(_arr([r["upper"] for r in mine])), est, _arr([r["upper"] for r in mine]))
+            ax.hlines(y, lo, hi, color=palette(m), lw=1.2, alpha=0.8,
+                      linestyles="dotted" if m in naive_models else "solid")
+            ax.scatter(est, y, s=12, color=palette(m), zorder=3, lw=0)
         if truth is not None:
             ax.axvline(truth, **TRUTH, label=kind)
         ax.set_title(text(name))
@@ -200,7 +223,6 @@ def coefficients(rows: list[dict], palette: Palette, naive_models: set[str] = fr
 
 
 def _locator():
-    from matplotlib.ticker import MaxNLocator
     return MaxNLocator(4)
 
 
@@ -209,7 +231,7 @@ def conditional(curves: dict[str, dict], palette: Palette, naive_models: set[str
     """Conditional mean and sd of y given x: every model against the truth (two panels)."""
     if not curves:
         return None
-    fig, (a_mean, a_sd) = _figure(2, cols=2, panel_h=2.9)
+    fig, (a_mean, a_sd) = _figure(2, cols=2, panel_h=2.4)
     truth = next(iter(curves.values()))
     for m, d in sorted(curves.items()):
         x = _arr(d["x"])
@@ -229,7 +251,9 @@ def conditional(curves: dict[str, dict], palette: Palette, naive_models: set[str
 
 
 def _grid_of(models: list[str], cols: int = MAX_COLS, panel_h: float = PANEL_H, **kw):
-    return _figure(len(models), cols=cols, panel_h=panel_h, **kw)
+    """One panel per model; a figure of one or two panels is narrower rather than stretched."""
+    used = max(2, min(cols, len(models)))
+    return _figure(len(models), cols=cols, panel_h=panel_h, width=WIDTH * used / cols, **kw)
 
 
 @_rc
@@ -311,6 +335,7 @@ def group_effects(curves: dict[str, dict], palette: Palette) -> Image | None:
         ax.scatter(jitter, est, s=7, color=palette(m), lw=0, label="estimate", zorder=3)
         ax.axhline(0, color="#999999", lw=0.8)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_title(f"{text(m)}\n{_slopes(n, tr, est)}", fontsize=8)
         ax.set_xlabel("group size n")
     axes[0].set_ylabel("group effect")

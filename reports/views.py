@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dgpbench.reports import figures as fig
+from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import STATUS_ORDER, RunData
 from dgpbench.reports.leaderboard import FACE_ORDER, _mean_se
 from dgpbench.reports.published import published_for
@@ -43,6 +44,15 @@ def build(views: list[View], data: Any) -> list[tuple[View, dict[str, Any]]]:
     return out
 
 
+def anchor(data: RunData, generator: str) -> str:
+    """The id of the section that shows a generator: by position, so any label makes a valid
+    fragment; a replication group's members all point at the group's section."""
+    for gs in replication_groups(data):
+        if generator in gs:
+            generator = gs[0]
+    return f"gen-{data.generators.index(generator)}"
+
+
 def _overall(s: dict) -> float | None:
     vals = [s[f] for f in FACE_ORDER if s.get(f) is not None]
     return sum(vals) / len(vals) if vals else None
@@ -63,15 +73,15 @@ class Summary(View):
     def context(self, data: RunData) -> dict[str, Any] | None:
         if not data.summary:
             return None
-        naive = data.all_naive_models()
+        naive = data.naive_faces()
         faces = [f for f in FACE_ORDER if any(s[f] is not None for s in data.summary)] or list(FACE_ORDER)
         groups = []
         for g in data.generators:
-            rows = [dict(s, overall=_overall(s), naive=s["model"] in naive)
+            rows = [dict(s, overall=_overall(s), naive=", ".join(naive.get(s["model"], ())))
                     for s in data.summary if s["generator"] == g]
             rows.sort(key=lambda s: (s["overall"] is None, -(s["overall"] or 0), s["model"]))
             if rows:
-                groups.append({"generator": g, "rows": rows})
+                groups.append({"generator": g, "anchor": anchor(data, g), "rows": rows})
         return {"groups": groups, "faces": faces}
 
 
@@ -87,12 +97,9 @@ class Leaderboard(View):
         rows = [dict(r, direction=data.direction(r["metric"]) or "", description=data.description(r["metric"]),
                      gorder=gorder.get(r["generator"], 999)) for r in data.rows]
         faces = [f for f in FACE_ORDER if any(r["face"] == f for r in rows)]
-        published = []
         registered = data.registered("generator")
-        for g in data.generators:
-            for p in published_for(registered.get(g, "")):
-                if p.kind == "metric":
-                    published.append({"generator": g, "p": p})
+        names = sorted({registered[g] for g in data.generators if g in registered})
+        published = [p for name in names for p in published_for(name) if p.kind == "metric"]
         return {"rows": rows, "faces": faces, "generators": data.generators, "published": published}
 
 
@@ -102,12 +109,17 @@ class Failures(View):
     name, title, order = "failures", "Failed, timed-out and skipped cells", 40
 
     def context(self, data: RunData) -> dict[str, Any]:
-        bad = [c for c in data.cells if c["status"] not in ("ok", "skipped")]
-        bad.sort(key=lambda c: (STATUS_ORDER.index(c["status"]) if c["status"] in STATUS_ORDER else 9,
-                                c["generator"], c["model"], c["seed"]))
-        failed = [{"generator": c["generator"], "model": c["model"], "seed": c["seed"], "status": c["status"],
-                   "headline": _headline(c["error"]), "error": (c["error"] or "").strip(),
-                   "seconds": c["total_s"]} for c in bad]
+        groups: dict[tuple, list[dict]] = defaultdict(list)
+        for c in data.cells:
+            if c["status"] not in ("ok", "skipped"):
+                groups[(c["status"], c["generator"], c["model"], _headline(c["error"]))].append(c)
+        order = {g: i for i, g in enumerate(data.generators)}
+        failed = [{"status": st, "generator": g, "model": m, "headline": head,
+                   "seeds": sorted(c["seed"] for c in cs), "seconds": max((c["total_s"] or 0.0) for c in cs),
+                   "error": (min(cs, key=lambda c: c["seed"])["error"] or "").strip()}
+                  for (st, g, m, head), cs in sorted(groups.items(), key=lambda kv: (
+                      STATUS_ORDER.index(kv[0][0]) if kv[0][0] in STATUS_ORDER else 9, order.get(kv[0][1], 999),
+                      kv[0][2], kv[0][3]))]
         skipped: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         for c in data.cells:
             if c["status"] == "skipped":
@@ -133,7 +145,7 @@ def replication_groups(data: RunData) -> list[list[str]]:
             continue
         p.pop("replication")
         by[(reg[g], repr(sorted(p.items())))].append(g)
-    return [gs for gs in by.values() if len(gs) > 1]
+    return [sorted(gs, key=lambda g: (data.params(g)["replication"], g)) for gs in by.values() if len(gs) > 1]
 
 
 class Replications(View):
@@ -159,7 +171,8 @@ class Replications(View):
                 rows.append({"model": m, "metric": metric, "n": len(v), "mean": statistics.fmean(v),
                              "median": statistics.median(v), "min": min(v), "max": max(v),
                              "sd": statistics.stdev(v) if len(v) > 1 else None,
-                             "worst": max((g for g in gs if g in vals), key=lambda g: vals[g]),
+                             "worst": (min if data.direction(metric) == "higher" else max)(
+                                 (g for g in gs if g in vals), key=lambda g: vals[g]),
                              "values": [(reps[g], vals.get(g)) for g in gs]})
             published = [p for p in published_for(reg[gs[0]]) if p.kind == "metric"]
             out.append({"name": reg[gs[0]], "generators": gs, "replications": sorted(reps.values()),
@@ -170,6 +183,37 @@ class Replications(View):
 # -- per generator ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Unit:
+    """What one generator section shows: a generator, or a replication group drawn as one."""
+
+    label: str
+    members: tuple[str, ...]
+
+    @property
+    def first(self) -> str:
+        return self.members[0]
+
+    @property
+    def is_group(self) -> bool:
+        return len(self.members) > 1
+
+
+def units(data: RunData) -> list[Unit]:
+    """Generators in suite order; a replication group takes the place of its first member."""
+    groups = {gs[0]: gs for gs in replication_groups(data)}
+    members = {g for gs in groups.values() for g in gs}
+    reg = data.registered("generator")
+    out = []
+    for g in data.generators:
+        if g in groups:
+            gs = groups[g]
+            out.append(Unit(f"{reg[g]} · {len(gs)} replications", tuple(gs)))
+        elif g not in members:
+            out.append(Unit(g, (g,)))
+    return out
+
+
+@dataclass(frozen=True)
 class FigureKind:
     """One picture of a generator section: drawn when its data is in the store."""
 
@@ -177,26 +221,34 @@ class FigureKind:
     title: str
     order: int
     caption: str
-    draw: Callable[[RunData, str, fig.Palette], tuple[fig.Image | None, int | None]]
+    draw: Callable[[RunData, Unit, fig.Palette], tuple[fig.Image | None, str]]
 
 
 def _curve_kind(name: str, fn: Callable, face: str | None = None):
-    def draw(data: RunData, g: str, palette: fig.Palette):
-        curves, seed = data.curves_of(g, name)
+    """Curves of one kind at the lowest seed (of the first replication, for a group)."""
+    def draw(data: RunData, unit: Unit, palette: fig.Palette):
+        curves, seed = data.curves_of(unit.first, name)
         if not curves:
-            return None, None
+            return None, ""
         kw = {"naive_models": data.naive_models(face)} if face else {}
-        return fn(curves, palette, **kw), seed
+        where = f"Seed {seed}" + (f" of {unit.first}" if unit.is_group else "") + "."
+        return fn(curves, palette, **kw), where
     return draw
 
 
-def _scores(data: RunData, g: str, palette: fig.Palette):
-    return fig.scores([r for r in data.rows if r["generator"] == g], palette), None
+def _scores(data: RunData, unit: Unit, palette: fig.Palette):
+    if not unit.is_group:
+        return fig.scores([r for r in data.rows if r["generator"] == unit.first], palette), ""
+    members = set(unit.members)
+    rows = lb.aggregate([dict(r, generator=unit.label) for r in data.metrics if r["generator"] in members],
+                        [dict(c, generator=unit.label) for c in data.cells if c["generator"] in members])
+    return fig.scores(rows, palette), f"Pooled over the {len(members)} replications and their seeds."
 
 
-def _coefficients(data: RunData, g: str, palette: fig.Palette):
-    rows = [r for r in data.estimates if r["generator"] == g]
-    return fig.coefficients(rows, palette, data.naive_models("coefficients")), None
+def _coefficients(data: RunData, unit: Unit, palette: fig.Palette):
+    rows = [r for r in data.estimates if r["generator"] == unit.first]
+    return (fig.coefficients(rows, palette, data.naive_models("coefficients")),
+            f"Replication {unit.first}." if unit.is_group else "")
 
 
 FIGURES: tuple[FigureKind, ...] = (
@@ -230,7 +282,8 @@ FIGURES: tuple[FigureKind, ...] = (
 
 
 class Generators(View):
-    """One section per generator: parameters, published reference rows, then its pictures."""
+    """One section per generator (a replication group is one section): parameters, published
+    reference rows, then its pictures."""
 
     name, title, order = "generators", "Generators", 50
 
@@ -239,21 +292,26 @@ class Generators(View):
             return None
         palette = fig.Palette(data.models)
         reg = data.registered("generator")
-        grouped = {g for gs in replication_groups(data) for g in gs}
         sections = []
-        for g in data.generators:
-            cells = [c for c in data.cells if c["generator"] == g]
-            served = sorted({c["model"] for c in cells if c["status"] != "skipped"})
-            truth_kinds = {r["truth_kind"] for r in data.estimates if r["generator"] == g} - {None}
+        for unit in units(data):
+            members = set(unit.members)
+            served = sorted({c["model"] for c in data.cells if c["generator"] in members and c["status"] != "skipped"})
+            truth_kinds = {r["truth_kind"] for r in data.estimates if r["generator"] in members} - {None}
             figures = []
             for kind in sorted(FIGURES, key=lambda k: k.order):
-                image, seed = kind.draw(data, g, palette)
+                image, where = kind.draw(data, unit, palette)
                 if image is not None:
-                    figures.append({"kind": kind, "image": image, "seed": seed})
-            sections.append({"generator": g, "registered": reg.get(g, g), "params": data.params(g),
-                             "served": served, "truth_kind": "reference" if "reference" in truth_kinds else "truth",
+                    figures.append({"kind": kind, "image": image, "where": where})
+            params = dict(data.params(unit.first))
+            if unit.is_group:
+                params["replication"] = ", ".join(str(data.params(g)["replication"]) for g in unit.members)
+            sections.append({"generator": unit.label, "anchor": anchor(data, unit.first),
+                             "registered": reg.get(unit.first, unit.first), "params": params,
+                             "members": list(unit.members) if unit.is_group else [], "served": served,
+                             "truth_kind": "reference" if "reference" in truth_kinds else "truth",
                              "figures": figures,
-                             "published": [] if g in grouped else _published_rows(data, g, reg.get(g, ""))})
+                             "published": [] if unit.is_group else _published_rows(data, unit.first,
+                                                                                    reg.get(unit.first, ""))})
         return {"sections": sections}
 
 

@@ -12,11 +12,12 @@ The process is variance preserving in continuous time, with
 time embedding through an MLP, an encoder Linear -> LayerNorm -> SiLU -> Linear and three
 residual blocks of the same shape; AdamW. Sampling runs ancestrally (DDPM posterior) over
 ``steps`` equally spaced times of [0, 1] -- 1,000 as in the source, fewer for a faster,
-coarser sampler -- or deterministically (``sampler="ddim"``), batched over all rows.
+coarser sampler -- batched over all rows.
 
 Preprocessing round-trips (:class:`TabularCodec`): numeric columns are standardised,
-categorical ones (bool/object/category, group and unit ids, integers with at most
-``MAX_LEVELS`` levels) one-hot encoded and decoded by argmax; other integers are rounded.
+categorical ones (bool/object/category, group and unit ids, integer-valued columns -- int
+dtype, or floats such as 0.0/1.0 -- with at most ``MAX_LEVELS`` levels) one-hot encoded and
+decoded by argmax, back to the column's dtype; other int columns are rounded.
 
 PyTorch is imported here only; this module is loaded lazily by the registry.
 """
@@ -61,6 +62,14 @@ class _Column:
         return len(self.levels) if self.kind == "categorical" else 1
 
 
+def _few_integer_levels(s: pd.Series) -> bool:
+    """Integer-valued (int dtype, or floats such as 0.0/1.0) with at most MAX_LEVELS levels."""
+    if s.nunique() > MAX_LEVELS:
+        return False
+    v = s.to_numpy(dtype=float)
+    return bool(pd.api.types.is_integer_dtype(s.dtype) or np.all(v == np.round(v)))
+
+
 class TabularCodec:
     """Frame <-> float matrix: standardised numerics, one-hot categoricals (argmax back)."""
 
@@ -70,8 +79,7 @@ class TabularCodec:
             s = frame[name]
             dtype = s.dtype
             cat = (name in force_categorical or pd.api.types.is_bool_dtype(dtype)
-                   or not pd.api.types.is_numeric_dtype(dtype)
-                   or (pd.api.types.is_integer_dtype(dtype) and s.nunique() <= MAX_LEVELS))
+                   or not pd.api.types.is_numeric_dtype(dtype) or _few_integer_levels(s))
             if cat:
                 self.columns.append(_Column(name, "categorical", dtype, levels=tuple(pd.unique(s.sort_values()))))
             else:
@@ -183,45 +191,54 @@ def _torch_seed(rng: np.random.Generator) -> torch.Generator:
 
 
 @torch.inference_mode()
-def sample_chain(net: Denoiser, cond: torch.Tensor | None, n: int, steps: int, sampler: str,
-                 gen: torch.Generator, z_init: torch.Tensor | None = None) -> torch.Tensor:
-    """Run the reverse process from t=1 to t=0 over ``steps`` equal steps for ``n`` rows.
+def sample_chain(net: Denoiser, cond: torch.Tensor | None, n: int, steps: int, gen: torch.Generator,
+                 clip: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """Ancestral sampling from t=1 to t=0 over ``steps`` equal steps for ``n`` rows at once.
 
-    ``ancestral``: z_{s} ~ N(mu_post(z_t, eps_hat), var_post) (DDPM posterior between grid
-    times); ``ddim``: the deterministic DDIM update. The conditioning's share of the
-    encoder's first layer and the time embedding are computed once per chain / step.
+    Each step draws z_s ~ N(mu_post(z_t, x0_hat), var_post), the DDPM posterior between two
+    grid times (the 1,000-step chain of the source when ``steps=1000``; a strided chain of
+    the same continuous-time process when fewer); the last step returns x0_hat. ``x0_hat``
+    is clipped to ``clip`` (the widened training range), as DDPM clips images to [-1, 1]:
+    without it a few draws per thousand blow up at coarse step counts. The conditioning's
+    share of the encoder's first layer and the time embedding are computed once.
     """
     d = net.d_noisy
     W, b = net.enc[0].weight, net.enc[0].bias
     Wz = W[:, :d].T.contiguous()
     base = b if cond is None or cond.shape[1] == 0 else torch.addmm(b, cond, W[:, d:].T)
     grid = torch.linspace(0.0, 1.0, steps + 1)
-    ab = alpha_bar(grid).clamp(min=0.0, max=1.0).double()
+    ab = alpha_bar(grid.double()).clamp(0.0, 1.0)
     ab[0] = 1.0
     temb = net.time(time_embedding(grid))
-    z = torch.randn(n, d, generator=gen) if z_init is None else z_init.clone()
+    z = torch.randn(n, d, generator=gen)
     for k in range(steps, 0, -1):
         pre = torch.addmm(base, z, Wz) if d > 1 else base + z * Wz
         eps = net.trunk(pre, temb[k])
         a_t, a_s = float(ab[k]), float(ab[k - 1])
         x0 = (z - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
-        if sampler == "ddim" or k == 1:
-            z = math.sqrt(a_s) * x0 + math.sqrt(1 - a_s) * eps
-        else:
-            alpha = a_t / a_s
-            c0 = math.sqrt(a_s) * (1 - alpha) / (1 - a_t)
-            ct = math.sqrt(alpha) * (1 - a_s) / (1 - a_t)
-            var = (1 - a_s) / (1 - a_t) * (1 - alpha)
-            z = c0 * x0 + ct * z + math.sqrt(var) * torch.randn(z.shape, generator=gen)
+        if clip is not None:
+            x0 = torch.clamp(x0, clip[0], clip[1])
+        if k == 1:
+            return x0
+        alpha = a_t / a_s
+        c0 = math.sqrt(a_s) * (1 - alpha) / (1 - a_t)
+        ct = math.sqrt(alpha) * (1 - a_s) / (1 - a_t)
+        var = (1 - a_s) / (1 - a_t) * (1 - alpha)
+        z = c0 * x0 + ct * z + math.sqrt(var) * torch.randn(z.shape, generator=gen)
     return z
 
 
 def train_denoiser(net: Denoiser, target: torch.Tensor, cond: torch.Tensor | None, *, epochs: int,
                    batch_size: int, lr: float, gen: torch.Generator) -> list[float]:
-    """Noise-prediction MSE with t ~ U(0, 1), AdamW; returns the mean loss per epoch."""
+    """Noise-prediction MSE with t ~ U(0, 1), AdamW with a cosine-decayed learning rate;
+    returns the mean loss per epoch."""
     n = target.shape[0]
     bs = n if batch_size <= 0 or batch_size >= n else batch_size
-    opt = torch.optim.AdamW(net.parameters(), lr=lr)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, fused=True)
+    updates = epochs * math.ceil(n / bs)
+    # cosine decay to zero: the last iterates average out SGD noise, which otherwise
+    # shows as a few per cent too little spread in the samples
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, updates) / updates)))
     losses = []
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen) if bs < n else None
@@ -238,6 +255,207 @@ def train_denoiser(net: Denoiser, target: torch.Tensor, cond: torch.Tensor | Non
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss) * x.shape[0]
+            sched.step()
+            total += float(loss.detach()) * x.shape[0]
         losses.append(total / n)
     return losses
+
+
+# --------------------------------------------------------------------------- fitted objects
+
+CHUNK_FLOATS = 65536     # activations per sampling chain: rows = CHUNK_FLOATS // hidden (cache-sized)
+
+
+class _DiffusionFitted(Fitted):
+    """Weights as numpy arrays (picklable, device-free); the network is rebuilt lazily."""
+
+    def __init__(self, net: Denoiser, *, steps: int, seed: int, clip: np.ndarray, losses: list[float]):
+        self.state = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
+        self.shape = (net.d_noisy, net.d_cond, net.enc[3].out_features)
+        self.steps, self.seed, self.clip, self.losses = steps, seed, clip, losses
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_cache")}
+
+    @property
+    def net(self) -> Denoiser:
+        if "_cache_net" not in self.__dict__:
+            net = Denoiser(*self.shape)
+            net.load_state_dict({k: torch.from_numpy(v) for k, v in self.state.items()})
+            self._cache_net = net.eval()
+        return self._cache_net
+
+    def _draw(self, cond: np.ndarray | None, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` reverse-process draws (encoded space), in chains of a cache-sized number of rows."""
+        gen = _torch_seed(rng)
+        lo, hi = (torch.as_tensor(c, dtype=torch.float32) for c in self.clip)
+        out, chunk = [], max(64, CHUNK_FLOATS // self.shape[2])
+        with _torch_env():
+            for start in range(0, n, chunk):
+                m = min(chunk, n - start)
+                c = None if cond is None else torch.as_tensor(cond[start:start + m], dtype=torch.float32)
+                out.append(sample_chain(self.net, c, m, self.steps, gen, clip=(lo, hi)).numpy())
+        return np.concatenate(out, axis=0) if out else np.zeros((0, self.shape[0]))
+
+
+class ConditionalDiffusionFitted(_DiffusionFitted):
+    """y | inputs by sampling: mean and sd from ``n_samples`` draws per distinct input row."""
+
+    def __init__(self, net, *, roles: Roles, codec_x: TabularCodec, codec_y: TabularCodec,
+                 n_samples: int, **kw):
+        super().__init__(net, **kw)
+        self.roles, self.codec_x, self.codec_y, self.n_samples = roles, codec_x, codec_y, n_samples
+
+    def _encode(self, X: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in self.codec_x.names if c not in X.columns]
+        if missing:
+            raise ValueError(f"diffusion: input columns missing from X: {missing}")
+        return self.codec_x.encode(X).astype(np.float32)
+
+    def _sample_encoded(self, C: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        Z = self._draw(np.repeat(C, n_samples, axis=0), len(C) * n_samples, rng)
+        return self.codec_y.decode_outcome(Z).reshape(len(C), n_samples)
+
+    def sample(self, X: pd.DataFrame, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        return self._sample_encoded(self._encode(X), int(n_samples), rng)
+
+    def _moments(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and sd of ``n_samples`` draws per distinct input row, from a fixed stream;
+        the last answer is cached so that ``mean`` then ``sd`` on the same rows samples once."""
+        C = self._encode(X)
+        key = hashlib.sha1(C.tobytes() + str(C.shape).encode()).hexdigest()
+        cached = self.__dict__.get("_cache_moments")
+        if cached is None or cached[0] != key:
+            U, inv = np.unique(C, axis=0, return_inverse=True)
+            draws = self._sample_encoded(U, self.n_samples, np.random.default_rng([self.seed, 1]))
+            inv = inv.reshape(-1)
+            cached = (key, draws.mean(axis=1)[inv], draws.std(axis=1, ddof=1)[inv])
+            self._cache_moments = cached
+        return cached[1].copy(), cached[2].copy()
+
+    def mean(self, X: pd.DataFrame) -> np.ndarray:
+        return self._moments(X)[0]
+
+    def sd(self, X: pd.DataFrame) -> np.ndarray:
+        return self._moments(X)[1]
+
+    def _set_treatment(self, X: pd.DataFrame, value: int) -> pd.DataFrame:
+        t = self.roles.treatment
+        if t is None:
+            raise ValueError("diffusion: potential outcomes need a treatment role; this data has none")
+        dtype = next(c.dtype for c in self.codec_x.columns if c.name == t)
+        X = X.copy()
+        X[t] = pd.Series(np.full(len(X), value), index=X.index).astype(dtype)
+        return X
+
+    def mu0(self, X: pd.DataFrame) -> np.ndarray:
+        return self.mean(self._set_treatment(X, 0))
+
+    def mu1(self, X: pd.DataFrame) -> np.ndarray:
+        return self.mean(self._set_treatment(X, 1))
+
+
+class JointDiffusionFitted(_DiffusionFitted):
+    """Whole synthetic rows, decoded back to the observed role columns and dtypes."""
+
+    def __init__(self, net, *, codec: TabularCodec, **kw):
+        super().__init__(net, **kw)
+        self.codec = codec
+
+    def sample_rows(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        return self.codec.decode(self._draw(None, int(n), rng))
+
+
+# --------------------------------------------------------------------------- models
+
+AUTO_UPDATES = 4000      # gradient steps when epochs = 0 (auto)
+
+
+@dataclass(frozen=True)
+class DiffusionJointParams:
+    epochs: int = param(0, "training epochs; 0 = auto, enough epochs for about 4,000 gradient steps", ge=0)
+    batch_size: int = param(512, "rows per gradient step; 0 (or at least the row count) = full batch", ge=0)
+    hidden: int = param(64, "network width", ge=4, le=4096)
+    lr: float = param(3e-4, "AdamW learning rate", gt=0, le=1.0)
+    steps: int = param(1000, "reverse-process steps when sampling; fewer is faster and coarser", ge=1, le=100_000)
+
+
+@dataclass(frozen=True)
+class DiffusionParams(DiffusionJointParams):
+    n_samples: int = param(200, "draws per distinct input row behind the conditional mean and sd", ge=2)
+
+
+class _DiffusionBase(Model):
+    version: ClassVar[str] = "1"
+    joint: ClassVar[bool] = False
+
+    def _codecs(self, observed: Observed) -> tuple[TabularCodec, TabularCodec | None]:
+        r = observed.roles
+        force = {c for c in (r.group, r.unit) if c is not None}
+        if self.joint:
+            cols = [c for c in observed.frame.columns if c in r.columns()]
+            return TabularCodec(observed.frame, cols, force), None
+        inputs = [c for c in r.columns() if c != r.outcome]
+        return TabularCodec(observed.frame, [r.outcome]), TabularCodec(observed.frame, inputs, force)
+
+    def supports(self, observed: Observed) -> tuple[bool, str]:
+        r, frame = observed.roles, observed.frame
+        if self.joint and (r.unit is not None or r.time is not None):
+            return False, ("panel data (unit/time roles): its rows are not exchangeable, so a "
+                           "row-wise joint sampler cannot reproduce the panel; use the conditional diffusion")
+        cols = r.columns()
+        if frame[cols].isna().to_numpy().any():
+            return False, f"missing values in the role columns {cols}"
+        if len(frame) < 2:
+            return False, "needs at least two rows"
+        if not self.joint and r.treatment is not None:
+            levels = set(pd.unique(frame[r.treatment]).tolist())
+            if not levels <= {0, 1}:
+                return False, f"treatment {r.treatment!r} must be binary 0/1, has levels {sorted(levels)[:5]}"
+        width = sum(c.width for c in self._codecs(observed) if c is not None)
+        if width > MAX_WIDTH:
+            return False, f"encoded width {width} exceeds {MAX_WIDTH} (too many categorical levels)"
+        return True, ""
+
+    def _fit(self, observed: Observed, seed: int) -> Fitted:
+        p = self.params
+        main, cond_codec = self._codecs(observed)
+        target = main.encode(observed.frame).astype(np.float32)
+        cond = None if cond_codec is None else cond_codec.encode(observed.frame).astype(np.float32)
+        n = len(target)
+        bs = n if p.batch_size <= 0 or p.batch_size >= n else p.batch_size
+        epochs = p.epochs or max(1, math.ceil(AUTO_UPDATES / math.ceil(n / bs)))
+        with _torch_env(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)               # weight init; the global stream is restored after
+            net = Denoiser(target.shape[1], 0 if cond is None else cond.shape[1], p.hidden)
+            losses = train_denoiser(net, torch.from_numpy(target), None if cond is None else torch.from_numpy(cond),
+                                    epochs=epochs, batch_size=bs, lr=p.lr,
+                                    gen=torch.Generator().manual_seed(seed))
+        if not np.all(np.isfinite(losses)):
+            raise FloatingPointError(f"diffusion training diverged (loss {losses[-1]}); lower lr")
+        # x0 predictions are clipped to the training range widened by one standardised unit
+        clip = np.stack([target.min(axis=0) - 1.0, target.max(axis=0) + 1.0]).astype(np.float32)
+        kw = dict(steps=p.steps, seed=seed, clip=clip, losses=losses)
+        if self.joint:
+            return JointDiffusionFitted(net, codec=main, **kw)
+        return ConditionalDiffusionFitted(net, roles=observed.roles, codec_x=cond_codec, codec_y=main,
+                                          n_samples=p.n_samples, **kw)
+
+
+class Diffusion(_DiffusionBase):
+    name: ClassVar[str] = "diffusion"
+    description: ClassVar[str] = ("tabular DDPM denoising y given the inputs: conditional "
+                                  "distribution by sampling, potential outcomes by setting the treatment")
+    Params: ClassVar[type] = DiffusionParams
+    capabilities: ClassVar[Capabilities] = Capabilities(conditional=True, potential_outcomes=True)
+    smoke_params: ClassVar[dict[str, Any]] = {"epochs": 20, "batch_size": 0, "hidden": 16,
+                                              "steps": 20, "n_samples": 20}
+
+
+class DiffusionJoint(_DiffusionBase):
+    name: ClassVar[str] = "diffusion_joint"
+    description: ClassVar[str] = "tabular DDPM over whole rows (one-hot categoricals): synthetic rows by sampling"
+    Params: ClassVar[type] = DiffusionJointParams
+    capabilities: ClassVar[Capabilities] = Capabilities(joint=True)
+    smoke_params: ClassVar[dict[str, Any]] = {"epochs": 20, "batch_size": 0, "hidden": 16, "steps": 20}
+    joint: ClassVar[bool] = True

@@ -1,0 +1,229 @@
+"""Self-contained HTML pages: the run report, the leaderboard across runs, the compare view.
+
+Each page is one file with its CSS, JavaScript and figures inline (PNG data URIs); its
+Content-Security-Policy allows no network request at all and runs only the page's own
+script (by hash), so a label that slipped through escaping still could not run. Jinja2
+renders with autoescaping on for every template. Pages only read the store and are
+deterministic for a given store: no build time or host is written into them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from dgpbench.reports import compare as cmp
+from dgpbench.reports import leaderboard as lb
+from dgpbench.reports.data import RunData, duration, metric_info, when
+from dgpbench.reports.leaderboard import FACE_ORDER
+from dgpbench.reports.published import PUBLISHED
+from dgpbench.reports.views import REPORT_VIEWS, View, build
+
+TEMPLATES = Path(__file__).with_name("templates")
+GREEN, RED, NEUTRAL = (99, 190, 123), (240, 104, 104), (252, 252, 250)
+
+
+# -- formatting ----------------------------------------------------------------------------
+
+def num(v: float | None, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    v = float(v)
+    if v != 0 and abs(v) < 0.5 * 10 ** -digits and abs(v) < 1e-3:
+        return lb._fmt(v, digits)  # tiny but not zero: scientific notation
+    return lb._fmt(0.0 if round(v, digits) == 0 else v, digits)
+
+
+def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> str:
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
+
+
+def score_colour(s: float | None) -> str:
+    """1 (oracle) green, 0 (naive) neutral, negative red; saturates at 1 and -1."""
+    if s is None or not math.isfinite(s):
+        return ""
+    return _mix(NEUTRAL, GREEN, min(s, 1.0)) if s >= 0 else _mix(NEUTRAL, RED, min(-s, 1.0))
+
+
+def sort_value(v: Any) -> str:
+    """``data-v`` for sortable cells: numbers sort numerically, missing values last."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    return repr(float(v)) if isinstance(v, (int, float)) else str(v)
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(num=num, score_colour=score_colour, sv=sort_value, dur=duration, when=when)
+    env.globals.update(FACES=FACE_ORDER)
+    return env
+
+
+def _asset(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def render(page: str, title: str, views: list[tuple[View, dict]], **extra: Any) -> str:
+    script = _asset("page.js")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    csp = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; "
+           "base-uri 'none'; form-action 'none'")
+    return _env().get_template(page).render(title=title, views=views, css=Markup(_asset("page.css")),
+                                             script=Markup(script), csp=csp, **extra)
+
+
+def _write(text: str, output: str | Path | None, default: Path) -> str:
+    path = Path(output) if output else default
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# -- the run report ------------------------------------------------------------------------
+
+def render_report(store, run_id: str | None = None) -> str:
+    data = RunData.load(store, run_id)
+    meta = data.meta()
+    return render("report.html.j2", f"dgpbench report · {meta['suite']} · {data.run_id}",
+                  build(list(REPORT_VIEWS), data), nav_generators=data.generators)
+
+
+def write_report(store, run_id: str | None = None, output: str | Path | None = None) -> str:
+    """Write one run's self-contained report (default ``report-<run_id>.html`` beside the store)."""
+    rid = store.run(run_id)["run_id"]
+    return _write(render_report(store, rid), output, store.path.parent / f"report-{rid}.html")
+
+
+# -- the leaderboard across runs -----------------------------------------------------------
+
+def _overall(s: dict) -> float | None:
+    vals = [s[f] for f in FACE_ORDER if s.get(f) is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def best_runs(store) -> tuple[list[dict], list[dict]]:
+    """(best row per model x generator over all runs, one summary row per run).
+
+    Best = highest mean of the face scores; ties go to the later run.
+    """
+    best: dict[tuple[str, str], dict] = {}
+    runs, tried = [], defaultdict(int)
+    for run in store.runs():
+        data = RunData.load(store, run["run_id"], info={}, figures=False)
+        meta = data.meta()
+        runs.append(meta | {"started_at": run["started_at"]})
+        for s in data.summary:
+            k = (s["generator"], s["model"])
+            tried[k] += 1
+            cand = dict(s, overall=_overall(s), run_id=run["run_id"], suite=run["suite_name"],
+                        started=meta["started"], registered=data.registered("generator").get(s["generator"]))
+            old = best.get(k)
+            if old is None or (cand["overall"] is not None and (old["overall"] is None
+                                                                 or cand["overall"] >= old["overall"])):
+                best[k] = cand
+    rows = [dict(r, runs=tried[k]) for k, r in sorted(best.items())]
+    return rows, runs[::-1]
+
+
+class HeatMap(View):
+    name, title, order = "heatmap", "Best normalised score per model and generator", 20
+
+    def context(self, rows: list[dict]) -> dict[str, Any] | None:
+        if not rows:
+            return None
+        generators = sorted({r["generator"] for r in rows})
+        by_model: dict[str, list[float]] = defaultdict(list)
+        for r in rows:
+            if r["overall"] is not None:
+                by_model[r["model"]].append(r["overall"])
+        models = sorted({r["model"] for r in rows},
+                        key=lambda m: (-(sum(by_model[m]) / len(by_model[m])) if by_model[m] else 1e9, m))
+        cell = {(r["model"], r["generator"]): r for r in rows}
+        return {"generators": generators, "models": models, "cell": cell,
+                "measures": ["overall", *FACE_ORDER]}
+
+
+class BestRuns(View):
+    name, title, order = "best", "Best run per model × generator", 30
+
+    def context(self, rows: list[dict]) -> dict[str, Any] | None:
+        if not rows:
+            return None
+        gens = sorted({r["generator"] for r in rows})
+        pubs = [p for p in PUBLISHED if p.kind == "metric"
+                and any(r["registered"] == p.generator for r in rows)]
+        return {"rows": rows, "generators": gens, "published": pubs}
+
+
+class RunList(View):
+    name, title, order = "runs", "Runs in the store", 40
+
+    def context(self, runs: list[dict]) -> dict[str, Any] | None:
+        return {"runs": runs} if runs else None
+
+
+def render_leaderboard(store) -> str:
+    rows, runs = best_runs(store)
+    views = build([HeatMap(), BestRuns()], rows) + build([RunList()], runs)
+    return render("leaderboard.html.j2", "dgpbench leaderboard", views, n_runs=len(runs),
+                  store_name=store.path.name)
+
+
+def write_leaderboard(store, output: str | Path | None = None) -> str:
+    """Write the leaderboard across every run of the store (default ``leaderboard.html``)."""
+    return _write(render_leaderboard(store), output, store.path.parent / "leaderboard.html")
+
+
+# -- compare ----------------------------------------------------------------------------------
+
+class CompareHeader(View):
+    name, title, order = "cmp_header", "Runs", 10
+
+    def context(self, pair: tuple[RunData, RunData]) -> dict[str, Any]:
+        return {"a": pair[0].meta(), "b": pair[1].meta()}
+
+
+class FaceDeltas(View):
+    name, title, order = "cmp_faces", "Face scores, A → B", 20
+
+    def context(self, pair: tuple[RunData, RunData]) -> dict[str, Any] | None:
+        rows = cmp.face_deltas(pair[0].summary, pair[1].summary)
+        return {"rows": rows} if rows else None
+
+
+class MetricDeltas(View):
+    name, title, order = "cmp_metrics", "Every metric, A → B", 30
+
+    def context(self, pair: tuple[RunData, RunData]) -> dict[str, Any] | None:
+        a, b = pair
+        directions = {name: m.direction for name, m in a.info.items()}
+        rows = cmp.metric_deltas(a.rows, b.rows, directions)
+        if not rows:
+            return None
+        return {"rows": rows, "tally": cmp.tally(rows), "faces": [f for f in FACE_ORDER if any(
+            r["face"] == f for r in rows)], "generators": sorted({r["generator"] for r in rows})}
+
+
+def render_compare(store, run_a: str, run_b: str) -> str:
+    info = metric_info()
+    a = RunData.load(store, run_a, info, figures=False)
+    b = RunData.load(store, run_b, info, figures=False)
+    views = build([CompareHeader(), FaceDeltas(), MetricDeltas()], (a, b))
+    return render("compare.html.j2", f"dgpbench compare · {a.run_id} → {b.run_id}", views,
+                  run_a=a.run_id, run_b=b.run_id)
+
+
+def write_compare(store, run_a: str, run_b: str, output: str | Path | None = None) -> str:
+    """Write runs A and B side by side (default ``compare-<a>-<b>.html`` beside the store)."""
+    a, b = store.run(run_a)["run_id"], store.run(run_b)["run_id"]
+    return _write(render_compare(store, a, b), output, store.path.parent / f"compare-{a}-{b}.html")

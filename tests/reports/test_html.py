@@ -1,0 +1,178 @@
+"""The report builders without a browser: escaping, self-containment, determinism, size,
+content and where files go."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from dgpbench.reports import html
+from dgpbench.reports.views import REPORT_VIEWS
+
+PAGES = ("report", "leaderboard", "compare")
+
+
+def text(pages, name: str) -> str:
+    return pages[name].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_labels_are_escaped_never_markup(pages, name):
+    page = text(pages, name)
+    assert "<script>alert(1)</script>" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    if name != "compare":  # the compare view names runs, models and generators alike
+        assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert len(re.findall(r"<script\b", page)) == 1  # only the page's own script
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_pages_are_self_contained(pages, name):
+    page = text(pages, name)
+    refs = re.findall(r"""\b(?:src|href)\s*=\s*["']([^"']*)["']""", page)
+    assert refs, "expected links or images"
+    outside = [r for r in refs if not r.startswith(("data:", "#"))]
+    assert not outside, outside
+    assert not re.search(r"""url\(\s*["']?(?!data:)""", page), "CSS must not load anything"
+    csp = unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
+    assert "default-src 'none'" in csp
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp, "the CSP must allow exactly the page's own script"
+
+
+def test_report_is_deterministic(report_store):
+    s, run = report_store["store"], report_store["run_a"]
+    assert html.render_report(s, run) == html.render_report(s, run)
+    assert html.render_leaderboard(s) == html.render_leaderboard(s)
+    assert html.render_compare(s, run, report_store["run_b"]) == html.render_compare(s, run, report_store["run_b"])
+
+
+def test_report_size_is_bounded(pages):
+    page = text(pages, "report")
+    assert len(page.encode()) < 2_000_000
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) >= 6
+    for b64 in images:
+        raw = base64.b64decode(b64)
+        assert raw.startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(raw) < 400_000
+
+
+def test_report_shows_header_failures_and_figures(pages, report_store):
+    page = text(pages, "report")
+    run = report_store["store"].run(report_store["run_a"])
+    assert run["run_id"] in page and "report-test" in page
+    assert run["git_commit"] is None or run["git_commit"][:10] in page
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in page  # the suite's description is text too
+    # failures with their reasons, skipped pairs with the model's reason
+    assert "ValueError: boom &lt;b&gt;" in page and "cell exceeded its time limit" in page
+    assert "broken &lt;model&gt;" in page
+    assert "needs a group role" in page
+    # every figure kind the tiny suite feeds
+    for alt in ("normalised score of each metric", "estimated coefficients", "conditional mean and standard",
+                "samples of y given x", "observed, true counterfactual and predicted", "group effects",
+                "individual treatment effects"):
+        assert alt in page, alt
+    # the views come in their order
+    positions = [page.index(f'id="{v.name}"') for v in sorted(REPORT_VIEWS, key=lambda v: v.order)]
+    assert positions == sorted(positions)
+
+
+def test_published_rows_are_labelled_and_never_mixed_with_measured_rows(pages):
+    page = text(pages, "report")
+    lb_body = re.search(r'<table class="sortable" id="lb-table">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    assert "TARNet" not in lb_body and "published" not in lb_body
+    for block in re.findall(r'<tbody class="published">(.*?)</tbody>', page, re.S):
+        assert "published" in block
+    assert "CFR-Wass" in page and "0.760" in page and "0.950" in page
+    board = text(pages, "leaderboard")
+    assert "CFR-Wass" in board and 'class="badge pub">published' in board
+
+
+def test_replications_are_summarised(pages):
+    page = text(pages, "report")
+    assert 'id="replications"' in page and "ihdp: replications 1, 2" in page
+
+
+def test_compare_marks_deltas_beyond_their_se(pages, report_store):
+    page = text(pages, "compare")
+    assert report_store["run_a"] in page and report_store["run_b"] in page
+    assert 'data-exceeds="1"' in page  # run B's values were shifted by far more than their se
+    assert ">worse<" in page
+
+
+def test_leaderboard_keeps_the_best_run_per_pair(report_store, labels):
+    from dgpbench.reports.html import _overall, best_runs
+    from dgpbench.reports.leaderboard import aggregate, face_summary
+
+    s = report_store["store"]
+    rows, runs = best_runs(s)
+    assert len(runs) == 2
+    per_run = {}
+    for r in s.runs():
+        cells = s.cells(r["run_id"])
+        for f in face_summary(aggregate(s.metric_rows(r["run_id"]), cells), cells):
+            per_run[(r["run_id"], f["generator"], f["model"])] = _overall(f)
+    for row in rows:
+        others = [v for (run, g, m), v in per_run.items() if (g, m) == (row["generator"], row["model"])
+                  and v is not None]
+        if others:
+            assert row["overall"] == max(others)
+    assert any(r["model"] == labels["model"] for r in rows) and any(r["generator"] == labels["generator"] for r in rows)
+
+
+def test_writers_default_to_results_beside_the_store(report_store):
+    s, a, b = report_store["store"], report_store["run_a"], report_store["run_b"]
+    folder = Path(s.path).parent
+    assert html.write_report(s, a) == str(folder / f"report-{a}.html")
+    assert html.write_leaderboard(s) == str(folder / "leaderboard.html")
+    assert html.write_compare(s, a, b) == str(folder / f"compare-{a}-{b}.html")
+    for p in (f"report-{a}.html", "leaderboard.html", f"compare-{a}-{b}.html"):
+        assert (folder / p).stat().st_size > 0
+
+
+def test_cli_writes_each_page_and_prints_its_path(report_store, tmp_path, capsys):
+    from dgpbench.benchmarks import cli
+
+    store = str(report_store["path"])
+    for argv, name in ((["report", "-o", str(tmp_path / "r.html")], "r.html"),
+                       (["leaderboard", "--format", "html", "-o", str(tmp_path / "l.html")], "l.html"),
+                       (["compare", report_store["run_a"], report_store["run_b"], "-o", str(tmp_path / "c.html")],
+                        "c.html")):
+        assert cli.main([*argv, "--store", store]) == 0
+        out = capsys.readouterr().out.strip()
+        assert out == str(tmp_path / name) and Path(out).exists()
+
+
+def test_views_have_names_titles_orders_and_templates():
+    names = [v.name for v in REPORT_VIEWS]
+    assert len(set(names)) == len(names)
+    assert len({v.order for v in REPORT_VIEWS}) == len(REPORT_VIEWS)
+    for v in REPORT_VIEWS:
+        assert v.title and (html.TEMPLATES / v.template).exists()
+
+
+@pytest.mark.parametrize("score,expected", [(1.0, "#63be7b"), (3.0, "#63be7b"), (0.0, "#fcfcfa"),
+                                            (-1.0, "#f06868"), (-7.0, "#f06868"), (None, "")])
+def test_score_colour_scale(score, expected):
+    assert html.score_colour(score) == expected
+
+
+def test_number_format():
+    assert html.num(None) == "–" and html.num(float("nan")) == "–"
+    assert html.num(-0.001, 2) == "0.00"  # no "-0.00"
+    assert html.num(0.1234) == "0.123"
+
+
+def test_leaderboard_of_an_empty_store(tmp_path):
+    from dgpbench.benchmarks.store import Store
+
+    path = html.write_leaderboard(Store(tmp_path / "empty.sqlite"))
+    assert Path(path) == tmp_path / "leaderboard.html" and "0</b> runs" in Path(path).read_text()
