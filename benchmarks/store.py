@@ -116,7 +116,6 @@ class Store:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.execute("ROLLBACK")
         except sqlite3.DatabaseError as exc:
-            import traceback; traceback.print_exc()
             raise StoreError(f"store {self.path}: cannot open it for writing ({exc}); check that its folder "
                              "is writable and its disk has room") from None
 
@@ -161,7 +160,7 @@ class Store:
                            "upgrade dgpbench")
         if version == SCHEMA_VERSION:
             return
-        self.db.execute("PRAGMA journal_mode = WAL")
+        self._set_wal()
         with self.transaction():
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             for step in range(version + 1, SCHEMA_VERSION + 1):
@@ -170,6 +169,19 @@ class Store:
                         self.db.execute(stmt)
                 self.db.execute(f"PRAGMA user_version = {step}")
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def _set_wal(self, patience: float = 60.0) -> None:
+        """Switch a new store to WAL. The switch needs an exclusive lock and SQLite does not
+        wait for it (no busy handler), so two runs creating one store at once retry here."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @contextmanager
     def transaction(self):

@@ -80,7 +80,10 @@ class Observed:
             raise ValueError(f"unknown split labels {sorted(bad)}; valid: {SPLITS}")
 
     def mask(self, *parts: str) -> np.ndarray:
-        return np.isin(self.split, parts)
+        out = self.split == parts[0]
+        for p in parts[1:]:
+            out |= self.split == p
+        return out
 
     def subset(self, mask: np.ndarray) -> Observed:
         return Observed(self.frame.loc[mask].reset_index(drop=True), self.roles, self.split[mask])

@@ -128,7 +128,7 @@ class DidPanel(Generator):
         grid += a[:, None]
         grid += p.trend * periods
         if p.trend_gap:
-            pass
+            grid[treated_u] += p.trend_gap * periods
         d = (treated_u[:, None] & (periods >= adopt[:, None])).reshape(-1)
 
         if p.tau_x or p.tau_growth:

@@ -34,7 +34,7 @@ class IHDP(Generator):
     """Observed: ``x1``..``x25``, ``t`` (0/1), ``y`` (the factual outcome).
 
     Truth: mu0, mu1 (noise-free), y0, y1 (noisy: the factual outcome under the realised
-    treatment, the shipped counterfactual under the other) and ``ate`` = mean(mu1 - mu0)
+    treatment, the shipped counterfactual under the other) and ``tau`` = the ATE, mean(mu1 - mu0)
     over all 747 rows.
     """
 
@@ -56,12 +56,12 @@ class IHDP(Generator):
         mu0, mu1 = data[:, col["mu0"]].copy(), data[:, col["mu1"]].copy()
         y0, y1 = np.where(treated, y_cf, y_f), np.where(treated, y_f, y_cf)
         read_only(mu0, mu1, y0, y1)
-        truth = Truth(coefficients={"ate": float(np.mean(mu1 - mu0))},
+        truth = Truth(coefficients={"tau": float(np.mean(mu1 - mu0))},
                       mu0=mu0, mu1=mu1, y0=y0, y1=y1)
         split = random_split(len(frame), rng, SPLIT_FRACTIONS)
         return Observed(frame, self.roles, split), truth
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
-        """OLS of y on t and the 25 covariates, HC1 se; the row of t is ``ate``."""
+        """OLS of y on t and the 25 covariates, HC1 se; the row of t is ``tau`` (the ATE under a constant effect)."""
         regressors = [roles.treatment, *roles.covariates]
-        return ols_hc1(frame, roles.outcome, regressors, {roles.treatment: "ate"})
+        return ols_hc1(frame, roles.outcome, regressors, {roles.treatment: "tau"})

@@ -23,7 +23,7 @@ def test_truth_ate_is_the_replications_true_ate(replication):
     true_ate = sum(r[4] - r[3] for r in rows) / len(rows)  # mu1 - mu0
     obs, truth = load_generator("ihdp", replication=replication).sample(0)
     assert len(obs.frame) == len(rows) == 747
-    assert truth.coefficients["ate"] == pytest.approx(true_ate, rel=1e-12)
+    assert truth.coefficients["tau"] == pytest.approx(true_ate, rel=1e-12)
     assert np.mean(truth.mu1 - truth.mu0) == pytest.approx(true_ate, rel=1e-12)
     t = np.array([r[0] for r in rows])
     assert np.array_equal(obs.frame["t"], t)
