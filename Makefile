@@ -8,6 +8,12 @@ SUITE  ?= default
 STORE  ?= results/dgpbench.sqlite
 WORKERS ?=
 PYTEST_ARGS ?=
+CLUSTER_PORT ?= 8786
+CLUSTER_WORKERS ?= 2
+# one BLAS / OpenMP / TensorFlow / PyTorch thread per worker (dgpbench pins its cell processes too)
+THREAD_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 \
+	VECLIB_MAXIMUM_THREADS=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 DGPBENCH_THREADS=1 \
+	TF_CPP_MIN_LOG_LEVEL=2
 
 .PHONY: venv test benchmark report clean cluster
 
@@ -33,3 +39,16 @@ report: venv
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# A local Dask cluster for trying `dgpbench run SUITE --scheduler tcp://127.0.0.1:8786`: a scheduler
+# and two one-thread workers on 127.0.0.1, in the foreground; Ctrl-C stops all of it.
+# See docs/distributed.md for real clusters.
+cluster: venv
+	@echo "Dask scheduler on tcp://127.0.0.1:$(CLUSTER_PORT), $(CLUSTER_WORKERS) workers x 1 thread; Ctrl-C stops it."
+	@echo "In another shell: $(BIN)/dgpbench run quick --scheduler tcp://127.0.0.1:$(CLUSTER_PORT)"
+	@$(THREAD_ENV) bash -c '\
+	  $(BIN)/dask scheduler --host 127.0.0.1 --port $(CLUSTER_PORT) --no-dashboard & \
+	  $(BIN)/dask worker tcp://127.0.0.1:$(CLUSTER_PORT) --nworkers $(CLUSTER_WORKERS) --nthreads 1 \
+	    --host 127.0.0.1 --no-dashboard --memory-limit 0 & \
+	  trap "kill \$$(jobs -p) 2>/dev/null" EXIT; \
+	  wait -n'

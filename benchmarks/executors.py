@@ -108,9 +108,17 @@ class DaskExecutor(cf.Executor):
 
     def __init__(self, address: str, connect_timeout: float = 10.0):
         from distributed import Client
+        from distributed.comm import get_address_host_port
 
         from dgpbench.errors import BadInput
 
+        try:  # a malformed address fails here, not in a Client that then hangs on close
+            get_address_host_port(address)
+        except ValueError as exc:
+            raise BadInput(f"--scheduler {address!r}: not a Dask scheduler address ({exc}); "
+                           "write tcp://HOST:PORT") from None
+        except NotImplementedError:  # a backend without host and port (inproc://, ucx://): let Dask judge
+            pass
         try:
             self.client = Client(address, timeout=f"{connect_timeout}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:

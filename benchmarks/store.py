@@ -94,7 +94,8 @@ class Store:
     def __init__(self, path: str | os.PathLike = DEFAULT_STORE, *, create: bool = True):
         self.path = Path(path)
         if self.path.is_dir():
-            raise StoreError(f"store {self.path} is a folder; pass the path of a store file, e.g. {self.path}/dgpbench.sqlite")
+            raise StoreError(f"store {self.path} is a folder; pass the path of a store file, "
+                             f"e.g. {self.path / 'dgpbench.sqlite'}")
         if not self.path.exists():
             if not create:
                 raise BadInput(f"store {self.path} does not exist; run `dgpbench run SUITE --store {self.path}` first")

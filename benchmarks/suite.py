@@ -24,6 +24,7 @@ TOP_KEYS = {"name": str, "description": str, "seeds": list, "time_limit": (int, 
 REQUIRED = ("name", "seeds", "generators", "models")
 ENTRY_KEYS = ("name", "label", "params", "seeds")
 MAX_SEED = 2**32 - 1
+MAX_PARAM_INT = 2**53
 DEFAULT_TIME_LIMIT = 600.0
 
 
@@ -90,11 +91,37 @@ def load(suite: str) -> Suite:
 def parse(text: str, source: str = "<string>") -> Suite:
     try:
         doc = yaml.safe_load(text)
+    except RecursionError:
+        raise BadInput(f"{source}: invalid YAML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal of more digits than Python converts
+        raise BadInput(f"{source}: invalid YAML: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise BadInput(f"{source}: invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise BadInput(f"{source}: invalid YAML{where}: {problem}") from None
     return validate(doc, source)
+
+
+def _key(k: Any) -> str:
+    """A key as the user wrote it, or its repr when that would not print on one clear line."""
+    return k if isinstance(k, str) and k and k.isprintable() and k.strip() == k else repr(k)
+
+
+def _check_numbers(value: Any, source: str, key: str, depth: int = 0) -> None:
+    """Refuse numbers no parameter can mean: integers beyond 2**53 (they do not survive a
+    JSON round trip into cell keys and the store) and anything nested absurdly deep."""
+    if depth > 20:
+        raise _fail(source, key, "is nested too deeply")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_PARAM_INT:
+        raise _fail(source, key, f"an integer of {int(value.bit_length() * 0.30103) + 1} digits is too large "
+                                 f"(at most {MAX_PARAM_INT} in magnitude)")
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_numbers(v, source, f"{key}[{i}]", depth + 1)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_numbers(v, source, f"{key}.{_key(k)}", depth + 1)
 
 
 def _fail(source: str, key: str, msg: str) -> BadInput:
@@ -119,7 +146,7 @@ def _entries(doc: dict, kind: str, source: str) -> tuple[Entry, ...]:
             raise _fail(source, key, f"must be a mapping with keys {list(ENTRY_KEYS)}, got {type(item).__name__}")
         for k in item:
             if k not in ENTRY_KEYS:
-                raise _fail(source, f"{key}.{k}", f"unknown key; {closest(str(k), ENTRY_KEYS)}")
+                raise _fail(source, f"{key}.{_key(k)}", f"unknown key; {closest(str(k), ENTRY_KEYS)}")
         name = item.get("name")
         if not isinstance(name, str):
             raise _fail(source, f"{key}.name", "is required and must be a string")
@@ -135,6 +162,7 @@ def _entries(doc: dict, kind: str, source: str) -> tuple[Entry, ...]:
         if not isinstance(params, dict):
             raise _fail(source, f"{key}.params", f"must be a mapping, got {type(params).__name__}")
         try:
+            _check_numbers(params, source, f"{key}.params")
             cls = registry.get(name)
             validate_params(cls.Params, f"{registry.kind} {name!r}", params)
         except BadInput as exc:
@@ -167,7 +195,7 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
         raise BadInput(f"{source}: a suite must be a mapping with keys {list(TOP_KEYS)}, got {type(doc).__name__}")
     for k in doc:
         if k not in TOP_KEYS:
-            raise _fail(source, str(k), f"unknown key; {closest(str(k), TOP_KEYS)}")
+            raise _fail(source, _key(k), f"unknown key; {closest(str(k), TOP_KEYS)}")
     for k in REQUIRED:
         if k not in doc:
             raise _fail(source, k, "is required")
@@ -179,8 +207,9 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
         raise _fail(source, "name", "must not be empty")
     seeds = _seeds(doc["seeds"], source, "seeds")
     time_limit = doc.get("time_limit", DEFAULT_TIME_LIMIT)
-    if not math.isfinite(time_limit) or not 0 < time_limit <= 7 * 24 * 3600:
-        raise _fail(source, "time_limit", f"{time_limit!r} must be a number of seconds in (0, 604800]")
+    if not 0 < time_limit <= 7 * 24 * 3600 or not math.isfinite(time_limit):  # no float() of a huge int
+        shown = f"{time_limit!r}" if abs(time_limit) < 1e30 or time_limit != time_limit else "a huge number"
+        raise _fail(source, "time_limit", f"{shown} must be a number of seconds in (0, 604800]")
     metrics = doc.get("metrics", "all")
     if isinstance(metrics, str):
         if metrics != "all":

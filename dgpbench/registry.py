@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import re
 import sys
 import traceback
@@ -124,9 +125,22 @@ def import_plugin(module: str) -> None:
         _import_file(module)
         return
     try:
-        importlib.import_module(module)
+        _import_module(module)
     except Exception as exc:
         raise BadInput(f"--plugin {module!r} could not be imported: {type(exc).__name__}: {exc}") from None
+
+
+def _import_module(name: str) -> None:
+    """Import a module by name; one not found is also looked for in the current folder (as
+    ``python -m`` would), after everything installed. Spawned workers inherit the path."""
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        cwd = os.getcwd()
+        if exc.name != name.partition(".")[0] or cwd in sys.path:
+            raise
+        sys.path.append(cwd)
+        importlib.import_module(name)
 
 
 def _import_file(spec: str) -> None:

@@ -33,6 +33,9 @@ def torch_env():
         torch.use_deterministic_algorithms(det)
 
 
+Keep = tuple[torch.Tensor, torch.Generator]
+
+
 def _stack(n_in: int, width: int, depth: int) -> nn.ModuleList:
     return nn.ModuleList(nn.Linear(n_in if i == 0 else width, width) for i in range(depth))
 
@@ -42,9 +45,10 @@ class TwoHeadNet(nn.Module):
     head (a logistic layer on the representation) and an optional scalar ``epsilon``
     (Dragonnet's targeted-regularisation parameter).
 
-    ``forward(x, keep)`` returns ``(q0, q1, propensity_logit | None)``; ``keep`` is a
-    per-row keep probability for dropout on the head's hidden units (DCN-PD), with the
-    generator that draws the masks.
+    ``forward(x)`` returns ``(q0, q1, propensity_logit | None)`` for every row;
+    ``factual(x, t, keep)`` runs each row through its own arm's head only (training).
+    ``keep`` is a per-row keep probability for dropout on the heads' hidden units (DCN-PD),
+    with the generator that draws the masks.
     """
 
     def __init__(self, n_in: int, hidden: int, layers: int, head_hidden: int, head_layers: int,
@@ -56,22 +60,31 @@ class TwoHeadNet(nn.Module):
         self.prop = nn.Linear(hidden, 1) if propensity else None
         self.epsilon = nn.Parameter(torch.zeros(1)) if epsilon else None
 
-    def forward(self, x: torch.Tensor, keep: tuple[torch.Tensor, torch.Generator] | None = None):
-        h = x
+    def _represent(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         for lin in self.rep:
-            h = F.elu(lin(h))
-        q = []
-        for arm in (0, 1):
-            z = h
-            for lin in self.heads[arm]:
-                z = F.elu(lin(z))
-                if keep is not None:
-                    p, gen = keep
-                    mask = torch.rand(z.shape, generator=gen) < p[:, None]
-                    z = z * mask / p[:, None]
-            q.append(self.outs[arm](z).squeeze(-1))
-        logit = self.prop(h).squeeze(-1) if self.prop is not None else None
-        return q[0], q[1], logit
+            x = F.elu(lin(x))
+        return x, (self.prop(x).squeeze(-1) if self.prop is not None else None)
+
+    def _head(self, arm: int, z: torch.Tensor, keep: Keep | None) -> torch.Tensor:
+        for lin in self.heads[arm]:
+            z = F.elu(lin(z))
+            if keep is not None:
+                p, gen = keep
+                z = z * (torch.rand(z.shape, generator=gen) < p[:, None]) / p[:, None]
+        return self.outs[arm](z).squeeze(-1)
+
+    def forward(self, x: torch.Tensor):
+        h, logit = self._represent(x)
+        return self._head(0, h, None), self._head(1, h, None), logit
+
+    def factual(self, x: torch.Tensor, t: torch.Tensor, keep: Keep | None = None):
+        """``(q_t(x), propensity_logit | None)``: each row's outcome under its own arm."""
+        h, logit = self._represent(x)
+        q = torch.zeros(len(x))
+        for arm, rows in ((0, t < 0.5), (1, t > 0.5)):
+            if rows.any():
+                q[rows] = self._head(arm, h[rows], None if keep is None else (keep[0][rows], keep[1]))
+        return q, logit
 
 
 class MLP(nn.Module):
@@ -97,22 +110,52 @@ def init_weights(net: nn.Module, gen: torch.Generator) -> nn.Module:
     return net
 
 
+class Adam:
+    """Adam (Kingma & Ba 2015) with coupled L2 ``weight_decay`` per parameter: the update of
+    ``torch.optim.Adam``, written out because the first ``torch.optim`` step imports
+    ``torch._dynamo`` (seconds of CPU in every fresh worker process)."""
+
+    def __init__(self, params: list[tuple[torch.Tensor, float]], lr: float,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.params, self.lr, self.betas, self.eps, self.steps = params, lr, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p, _ in params]
+        self.v = [torch.zeros_like(p) for p, _ in params]
+
+    def zero_grad(self) -> None:
+        for p, _ in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        b1, b2 = self.betas
+        c1, c2 = 1 - b1 ** self.steps, 1 - b2 ** self.steps
+        live = [i for i, (p, _) in enumerate(self.params) if p.grad is not None]
+        ps = [self.params[i][0] for i in live]
+        grads = [self.params[i][0].grad.add(self.params[i][0], alpha=self.params[i][1]) for i in live]
+        m, v = [self.m[i] for i in live], [self.v[i] for i in live]
+        torch._foreach_lerp_(m, grads, 1 - b1)
+        torch._foreach_mul_(v, b2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
+        denom = torch._foreach_div(v, c2)
+        torch._foreach_sqrt_(denom)
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(ps, m, denom, value=-self.lr / c1)
+
+
 def train(net: nn.Module, loss: Callable[[np.ndarray], torch.Tensor], valid_loss: Callable[[], float],
           batches: Callable[[], Iterable[np.ndarray]], *, epochs: int, lr: float,
           weight_decay: float, patience: int) -> tuple[dict[str, torch.Tensor], int]:
-    """Adam on ``loss(batch_rows)`` with L2 ``weight_decay`` on the weight matrices only;
+    """:class:`Adam` on ``loss(batch_rows)`` with L2 ``weight_decay`` on the weight matrices only;
     after each epoch ``valid_loss()`` is evaluated, and the weights of the best epoch are
     restored at the end (early stopping after ``patience`` epochs without improvement).
     Returns the best state dict and the best epoch."""
-    decay = [p for n, p in net.named_parameters() if n.endswith("weight")]
-    rest = [p for n, p in net.named_parameters() if not n.endswith("weight")]
-    opt = torch.optim.Adam([{"params": decay, "weight_decay": weight_decay},
-                            {"params": rest, "weight_decay": 0.0}], lr=lr)
+    opt = Adam([(p, weight_decay if n.endswith("weight") else 0.0) for n, p in net.named_parameters()], lr)
     best, best_epoch, best_state = math.inf, 0, copy.deepcopy(net.state_dict())
     for epoch in range(1, epochs + 1):
         net.train()
         for rows in batches():
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss(rows).backward()
             opt.step()
         net.eval()

@@ -9,7 +9,7 @@ the observed train/valid rows and nothing else.
 Recipe (shared by the three, in :class:`CausalNet`): covariates that are not 0/1 and the
 outcome are standardised (predictions are un-standardised); 200-unit ELU layers; Adam
 with L2 weight decay; mini-batches; early stopping on the factual MSE of the ``valid``
-rows, restoring the best weights; an ensemble over a few initialisations. The predictive
+rows, restoring the best weights; optionally an ensemble over initialisations. The predictive
 distribution of y given (x, t) is Gaussian around the arm's head with a residual sd per
 arm estimated on the validation rows.
 """
@@ -39,8 +39,8 @@ class NetParams:
     head_hidden: int = param(100, "units of each outcome-head layer", ge=1)
     head_layers: int = param(2, "hidden layers of each outcome head", ge=0)
     lr: float = param(1e-3, "Adam learning rate", gt=0)
-    weight_decay: float = param(1e-4, "L2 penalty on the weight matrices", ge=0)
-    batch_size: int = param(64, "rows per mini-batch (0: full batch)", ge=0)
+    weight_decay: float = param(3e-2, "L2 penalty on the weight matrices", ge=0)
+    batch_size: int = param(128, "rows per mini-batch (0: full batch)", ge=0)
     patience: int = param(30, "epochs without validation improvement before stopping", ge=1)
     ensemble: int = param(1, "networks trained from different initialisations and averaged", ge=1)
     valid_fraction: float = param(0.3, "share of the fit rows held out for early stopping when "
@@ -107,7 +107,7 @@ def _split(observed: Observed, rng: np.random.Generator, fraction: float) -> tup
     held = np.zeros(len(t), bool)
     for arm in (0, 1):
         rows = rng.permutation(np.flatnonzero(t == arm))
-        held[rows[:max(1, round(fraction * len(rows)))] if len(rows) > 1 else []] = True
+        held[rows[:min(len(rows) - 1, max(1, round(fraction * len(rows))))]] = True  # keep >= 1 to train
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
@@ -119,22 +119,23 @@ class CausalFitted(Fitted):
     def __init__(self, scaling: _Scaling, treatment: str, arch: dict[str, Any],
                  states: list[dict[str, torch.Tensor]]):
         self.scaling, self.treatment, self.arch, self.states = scaling, treatment, arch, states
-        self.resid_sd = np.ones(2)
-        self._nets: list[_nets.TwoHeadNet] | None = None
+        self.resid_sd = np.ones(2)  # per arm, set by the model after training
+        self.best_epochs: list[int] = []  # early-stopping epoch of each member (diagnostic)
+        self._built: list[_nets.TwoHeadNet] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_nets": None}
+        return {**self.__dict__, "_built": None}
 
     def _both(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         with _nets.torch_env(), torch.no_grad():
-            if self._nets is None:
-                self._nets = []
+            if self._built is None:
+                self._built = []
                 for state in self.states:
                     net = _nets.TwoHeadNet(**self.arch)
                     net.load_state_dict(state)
-                    self._nets.append(net.eval())
+                    self._built.append(net.eval())
             x = self.scaling.x(X)
-            q = np.mean([np.stack([o.double().numpy() for o in net(x)[:2]]) for net in self._nets], axis=0)
+            q = np.mean([np.stack([o.double().numpy() for o in net(x)[:2]]) for net in self._built], axis=0)
         s = self.scaling
         return s.y_mean + s.y_sd * q[0], s.y_mean + s.y_sd * q[1]
 
@@ -190,6 +191,8 @@ class CausalNet(Model):
         frame = observed.frame
         if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in roles.covariates):
             return False, "covariates must be numeric"
+        if frame[list(roles.covariates)].isna().any().any():
+            return False, "covariates have missing values"
         t = frame[roles.treatment]
         if not pd.api.types.is_numeric_dtype(t) or not t.isin([0, 1]).all():
             return False, f"treatment {roles.treatment!r} must be binary 0/1"
@@ -208,8 +211,8 @@ class CausalNet(Model):
 
     def _loss(self, net: _nets.TwoHeadNet, data: _Data, rows: np.ndarray, extra: Any,
               gen: torch.Generator) -> torch.Tensor:
-        q0, q1, _ = net(data.x[rows])
-        return _factual_mse(q0, q1, data.t[rows], data.y[rows])
+        q, _ = net.factual(data.x[rows], data.t[rows])
+        return torch.mean((data.y[rows] - q) ** 2)
 
     # --- shared machinery -----------------------------------------------------------------
     def _fit(self, observed: Observed, seed: int) -> CausalFitted:
@@ -226,13 +229,16 @@ class CausalNet(Model):
                          torch.as_tensor((observed.y - scaling.y_mean) / scaling.y_sd, dtype=torch.float32),
                          train, valid)
             extra = self._prepare(data, seed)
-            states = [self._train_one(data, arch, extra, int(s))
-                      for s in np.random.SeedSequence(seed).generate_state(p.ensemble)]
-        fitted = CausalFitted(scaling, observed.roles.treatment, arch, states)
+            runs = [self._train_one(data, arch, extra, int(s))
+                    for s in np.random.SeedSequence(seed).generate_state(p.ensemble)]
+        fitted = CausalFitted(scaling, observed.roles.treatment, arch, [state for state, _ in runs])
+        fitted.best_epochs = [epoch for _, epoch in runs]
         fitted.resid_sd = _residual_sd(fitted, observed, valid, train)
         return fitted
 
-    def _train_one(self, data: _Data, arch: dict[str, Any], extra: Any, seed: int) -> dict[str, torch.Tensor]:
+    def _train_one(self, data: _Data, arch: dict[str, Any], extra: Any,
+                   seed: int) -> tuple[dict[str, torch.Tensor], int]:
+        """One ensemble member: its best weights and the epoch they come from."""
         p = self.params
         gen = torch.Generator().manual_seed(seed)
         rng = np.random.default_rng(seed)
@@ -240,17 +246,11 @@ class CausalNet(Model):
         xv, tv, yv = data.x[data.valid], data.t[data.valid], data.y[data.valid]
 
         def valid_loss() -> float:
-            q0, q1, _ = net(xv)
-            return float(_factual_mse(q0, q1, tv, yv))
+            return float(torch.mean((yv - net.factual(xv, tv)[0]) ** 2))
 
-        state, _ = _nets.train(net, lambda rows: self._loss(net, data, rows, extra, gen), valid_loss,
-                               lambda: self._batches(data, rng), epochs=p.epochs, lr=p.lr,
-                               weight_decay=p.weight_decay, patience=p.patience)
-        return state
-
-
-def _factual_mse(q0: torch.Tensor, q1: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return torch.mean((y - torch.where(t > 0.5, q1, q0)) ** 2)
+        return _nets.train(net, lambda rows: self._loss(net, data, rows, extra, gen), valid_loss,
+                           lambda: self._batches(data, rng), epochs=p.epochs, lr=p.lr,
+                           weight_decay=p.weight_decay, patience=p.patience)
 
 
 def _residual_sd(fitted: CausalFitted, observed: Observed, valid: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -279,10 +279,9 @@ class Dragonnet(CausalNet):
     _epsilon = True
 
     def _loss(self, net, data, rows, extra, gen):
-        q0, q1, logit = net(data.x[rows])
         t, y = data.t[rows], data.y[rows]
+        q, logit = net.factual(data.x[rows], t)
         g = (torch.sigmoid(logit) + 0.01) / 1.02  # as in the reference code: keeps 1/g finite
-        q = torch.where(t > 0.5, q1, q0)
         perturbed = q + net.epsilon * (t / g - (1 - t) / (1 - g))
         return (torch.mean((y - q) ** 2) + self.params.alpha * F.binary_cross_entropy(g, t)
                 + self.params.beta * torch.mean((y - perturbed) ** 2))
@@ -315,12 +314,14 @@ class DCNPD(CausalNet):
         return (p.gamma / 2 + entropy / 2).clamp(min=0.05)
 
     def _batches(self, data: _Data, rng: np.random.Generator) -> list[np.ndarray]:
-        """Alternate one treated and one control batch; the smaller arm is recycled."""
+        """Each arm's rows cut into the same number k of batches (k = train rows / 2 batch
+        sizes), seen alternately treated, control, treated, ...: every row once an epoch."""
         t = data.t[data.train].numpy() > 0.5
-        arms = [_nets.minibatches(rng, data.train[t == a], self.params.batch_size) for a in (1, 0)]
-        n = max(len(a) for a in arms)
-        return [arms[k % 2][(k // 2) % len(arms[k % 2])] for k in range(2 * n)]
+        size = self.params.batch_size or len(data.train)
+        k = max(1, round(len(data.train) / (2 * size)))
+        arms = [np.array_split(rng.permutation(data.train[t == a]), k) for a in (1, 0)]
+        return [b for pair in zip(*arms) for b in pair if len(b)]
 
     def _loss(self, net, data, rows, keep, gen):
-        q0, q1, _ = net(data.x[rows], keep=(keep[rows], gen))
-        return _factual_mse(q0, q1, data.t[rows], data.y[rows])
+        q, _ = net.factual(data.x[rows], data.t[rows], keep=(keep[rows], gen))
+        return torch.mean((data.y[rows] - q) ** 2)

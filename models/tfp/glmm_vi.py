@@ -1,0 +1,361 @@
+"""Random-intercept GLMM by variational inference (TensorFlow Probability).
+
+The model is a ``tfd.JointDistributionCoroutine``::
+
+    group_sd    ~ HalfNormal(1)
+    residual_sd ~ HalfNormal(1)                      (Normal family only: learned, not fixed)
+    beta        ~ Normal(0, 1)   per fixed effect    (intercept + each covariate)
+    u_g         ~ Normal(0, group_sd)   per group    (centred)
+    y           ~ Normal(X beta + u, residual_sd) | Bernoulli(logit) | Poisson(log)
+
+and the posterior is approximated by a factored (mean-field) Normal surrogate on the
+unconstrained space -- one loc and one softplus scale per coordinate, the two sds mapped
+through a softplus bijector -- fitted by maximising the ELBO with
+``tfp.vi.fit_surrogate_posterior``.
+
+Why it is faster and steadier than the source's run (3,000 Adam steps at 1e-2 from a random
+start, two draws per step, residual sd fixed at 1):
+
+* it starts at a moment estimate computed in numpy (pooled least squares or a few IRLS
+  steps, shrunken group means, the two sds), so the optimiser refines instead of travels:
+  the slow direction of the centred model (the intercept against the mean of the group
+  effects) needs no travelling;
+* Adam's learning rate follows a cosine decay to 1 % of its start, so the last iterate
+  settles instead of jittering, with several draws per step for a low-variance gradient;
+* the whole optimisation loop runs as one ``tf.function`` (one graph, no Python per step);
+  building that graph is most of what a fit costs.
+
+The fitted object keeps only numpy arrays (surrogate locs and sds, and ``draws`` posterior
+draws taken with the seed), so it pickles and predicts without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, gammaln, logsumexp
+from scipy.stats import norm
+
+from dgpbench.generators.base import Observed, coefficient_table
+from dgpbench.models.base import Capabilities, Fitted, Model
+from dgpbench.params import param
+
+FAMILIES = ("normal", "bernoulli", "poisson")
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(48)
+_GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
+
+
+@dataclass(frozen=True)
+class GlmmVIParams:
+    family: str = param("normal", "law of y given the linear predictor: normal (identity link, "
+                        "residual sd learned), bernoulli (logit), poisson (log)", choices=FAMILIES)
+    steps: int = param(1000, "Adam steps on the ELBO", ge=1)
+    lr: float = param(0.02, "initial Adam learning rate (cosine decay to 1 % over the steps)",
+                      gt=0, le=1)
+    samples: int = param(8, "Monte Carlo draws of the surrogate per ELBO step", ge=1)
+    level: float = param(0.95, "posterior interval level of the coefficient table", gt=0, lt=1)
+    draws: int = param(1000, "posterior draws kept for predictions", ge=10)
+    alpha: float = param(0.01, "x", gt=0, le=1)
+    average: float = param(0.0, "x", ge=0, lt=1)
+
+
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def _inv_softplus(x):
+    x = np.asarray(x, float)
+    return x + np.log(-np.expm1(-x))
+
+
+def _softplus_mean(loc: float, sd: float) -> float:
+    """E[softplus(Z)], Z ~ Normal(loc, sd), by Gauss-Hermite quadrature (deterministic)."""
+    return float(np.sum(_GH_WEIGHTS * _softplus(loc + sd * _GH_NODES)))
+
+
+# ---------------------------------------------------------------------------------- fitted
+
+
+class GlmmVIFitted(Fitted):
+    """Posterior summaries and predictive distribution of a fitted GLMM (numpy only).
+
+    ``mean``/``sd``/``logpdf``/``sample`` are those of the posterior predictive of y given
+    the row's group and covariates: averaged over ``draws`` surrogate draws of (beta, u,
+    sds). A group unseen in fitting gets a fresh effect drawn from Normal(0, group_sd).
+    """
+
+    def __init__(self, *, family, covariates, group, labels, names, loc, scale, draws, level,
+                 info):
+        self.family = family
+        self.covariates = list(covariates)
+        self.group = group
+        self.labels = pd.Index(labels)
+        self.names = list(names)  # fixed-effect names: intercept, covariates
+        self.loc = np.asarray(loc, float)  # surrogate locs, unconstrained layout
+        self.scale = np.asarray(scale, float)
+        self.draws = {k: np.asarray(v, float) for k, v in draws.items()}
+        self.level = float(level)
+        self.info = dict(info)
+
+    # layout of the unconstrained vector: [group_sd, (residual_sd), beta..., u...]
+    @property
+    def _n_sd(self) -> int:
+        return 2 if self.family == "normal" else 1
+
+    def _beta_slice(self) -> slice:
+        return slice(self._n_sd, self._n_sd + len(self.names))
+
+    def _u_slice(self) -> slice:
+        return slice(self._n_sd + len(self.names), None)
+
+    # -- coefficients and variance components
+    def coefficients(self, level: float | None = None) -> pd.DataFrame:
+        s = self._beta_slice()
+        return coefficient_table(self.names, self.loc[s], self.scale[s],
+                                 level=self.level if level is None else level)
+
+    def variance_components(self) -> dict[str, float]:
+        out = {"group_sd": _softplus_mean(self.loc[0], self.scale[0])}
+        if self.family == "normal":
+            out["residual_sd"] = _softplus_mean(self.loc[1], self.scale[1])
+        return out
+
+    def group_effects(self) -> pd.Series:
+        return pd.Series(self.loc[self._u_slice()], index=self.labels, name="group_effect")
+
+    # -- predictive distribution
+    def _eta(self, X: pd.DataFrame) -> np.ndarray:
+        """Linear predictor per (row, draw), shape (len(X), draws)."""
+        d = self.draws
+        Z = np.column_stack([np.ones(len(X)), X[self.covariates].to_numpy(dtype=float)])
+        eta = Z @ d["beta"].T
+        pos = self.labels.get_indexer(X[self.group])
+        seen = pos >= 0
+        eta[seen] += d["u"][:, pos[seen]].T
+        if (~seen).any():  # new groups: a fresh effect from the fitted group law
+            eta[~seen] += (d["group_sd"] * d["new_group"])[None, :]
+        return eta
+
+    def _moments(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.family == "normal":
+            m = eta.mean(axis=1)
+            var = (self.draws["residual_sd"] ** 2).mean() + eta.var(axis=1)
+        elif self.family == "bernoulli":
+            m = expit(eta).mean(axis=1)
+            var = m * (1 - m)
+        else:
+            lam = np.exp(eta)
+            m = lam.mean(axis=1)
+            var = m + lam.var(axis=1)
+        return m, np.sqrt(var)
+
+    def mean(self, X: pd.DataFrame) -> np.ndarray:
+        return self._moments(self._eta(X))[0]
+
+    def sd(self, X: pd.DataFrame) -> np.ndarray:
+        return self._moments(self._eta(X))[1]
+
+    def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        eta = self._eta(X)
+        y = np.asarray(y, float)[:, None]
+        if self.family == "normal":
+            s = self.draws["residual_sd"][None, :]
+            lp = norm.logpdf(y, eta, s)
+        elif self.family == "bernoulli":
+            lp = y * eta - np.logaddexp(0.0, eta)
+        else:
+            lp = y * eta - np.exp(eta) - gammaln(y + 1)
+        return logsumexp(lp, axis=1) - np.log(eta.shape[1])
+
+    def sample(self, X: pd.DataFrame, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        eta = self._eta(X)
+        n, s = eta.shape
+        idx = rng.integers(0, s, size=(n, n_samples))
+        e = np.take_along_axis(eta, idx, axis=1)
+        if self.family == "normal":
+            return e + self.draws["residual_sd"][idx] * rng.standard_normal((n, n_samples))
+        if self.family == "bernoulli":
+            return (rng.random((n, n_samples)) < expit(e)).astype(float)
+        return rng.poisson(np.exp(e)).astype(float)
+
+
+# ---------------------------------------------------------------------------------- model
+
+
+class GlmmVI(Model):
+    name = "glmm_vi"
+    description = ("Random-intercept GLMM (Normal/Bernoulli/Poisson) by mean-field VI on a TFP "
+                   "joint distribution")
+    version = "1"
+    Params = GlmmVIParams
+    capabilities = Capabilities(conditional=True, log_density=True, coefficients=True,
+                                variance_components=True)
+    smoke_params = {"steps": 50, "samples": 2, "draws": 50}
+
+    def supports(self, observed: Observed) -> tuple[bool, str]:
+        roles = observed.roles
+        if roles.group is None:
+            return False, "glmm_vi needs a group role (one grouping factor)"
+        frame = observed.frame
+        bad = [c for c in roles.covariates if not pd.api.types.is_numeric_dtype(frame[c])]
+        if bad:
+            return False, f"glmm_vi needs numeric covariates; non-numeric: {bad}"
+        if not pd.api.types.is_numeric_dtype(frame[roles.outcome]):
+            return False, f"glmm_vi needs a numeric outcome; {roles.outcome!r} is not"
+        y = frame[roles.outcome].to_numpy(dtype=float)
+        if not np.isfinite(y).all():
+            return False, "glmm_vi needs a finite outcome (no missing values)"
+        family = self.params.family
+        if family == "bernoulli" and not np.isin(y, (0.0, 1.0)).all():
+            return False, "family 'bernoulli' needs a 0/1 outcome"
+        if family == "poisson" and ((y < 0).any() or (y != np.round(y)).any()):
+            return False, "family 'poisson' needs a non-negative integer outcome"
+        return True, ""
+
+    def _fit(self, observed: Observed, seed: int) -> Fitted:
+        return _fit(self.params, observed, seed)
+
+
+def _design(observed: Observed):
+    roles = observed.roles
+    frame = observed.frame
+    codes, labels = pd.factorize(frame[roles.group], sort=True)
+    X = np.column_stack([np.ones(len(frame)), frame[list(roles.covariates)].to_numpy(dtype=float)])
+    return X, observed.y, codes.astype(np.int64), labels
+
+
+def _start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_groups: int,
+           iterations: int = 50):
+    """Where the surrogate starts: (locs, sds) in the model's own units.
+
+    The mixed-model equations (Henderson's, solved by block elimination: the group block is
+    diagonal) give the fixed and group effects for given variances; EM updates of the group
+    variance (and the residual variance for the Normal family) alternate with them, inside
+    penalised IRLS for Bernoulli and Poisson. Tens of milliseconds in numpy, and the
+    optimiser then refines a near-optimum instead of travelling along the centred model's
+    slow direction (the intercept against the mean of the group effects).
+    """
+    n, p = X.shape
+    eta = np.zeros(n)
+    if family == "normal":
+        w, z = np.ones(n), y
+        beta = np.linalg.lstsq(X, y, rcond=None)[0]
+        phi = max(np.var(y - X @ beta), 1e-6)
+    else:
+        phi = 1.0
+        mean_y = np.clip(y.mean(), 1e-3, 1 - 1e-3) if family == "bernoulli" else max(y.mean(), 1e-3)
+        eta[:] = np.log(mean_y / (1 - mean_y)) if family == "bernoulli" else np.log(mean_y)
+    tau2 = 0.1 * (phi if family == "normal" else 1.0)
+    for _ in range(iterations):
+        if family != "normal":
+            eta = np.clip(eta, -30, 30)
+            mu = expit(eta) if family == "bernoulli" else np.exp(eta)
+            w = np.maximum(mu * (1 - mu) if family == "bernoulli" else mu, 1e-8)
+            z = eta + (y - mu) / w
+        wX = w[:, None] * X
+        n_g = np.bincount(g, weights=w, minlength=n_groups)
+        XtWZ = np.stack([np.bincount(g, weights=wX[:, j], minlength=n_groups) for j in range(p)])
+        ZtWz = np.bincount(g, weights=w * z, minlength=n_groups)
+        d = n_g + phi / tau2
+        S = X.T @ wX - (XtWZ / d) @ XtWZ.T
+        beta = np.linalg.solve(S, wX.T @ z - XtWZ @ (ZtWz / d))
+        u = (ZtWz - XtWZ.T @ beta) / d
+        var_u = phi / d
+        tau2 = max(np.mean(u ** 2 + var_u), 1e-4)
+        eta = X @ beta + u[g]
+        if family == "normal":
+            r = y - eta
+            phi = max((r @ r + np.sum(n_g * var_u)) / n, 1e-8)
+    beta_sd = np.sqrt(np.clip(np.diag(phi * np.linalg.inv(S)), 1e-10, None))
+    sds = [np.sqrt(tau2)] + ([np.sqrt(phi)] if family == "normal" else [])
+    return (np.concatenate([sds, beta, u]),
+            np.concatenate([[0.1] * len(sds), beta_sd, np.sqrt(var_u)]))
+
+
+def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
+    from dgpbench.models.tfp._tf import tf_modules
+
+    tf, tfp = tf_modules()
+    import tf_keras  # TFP's optimiser interface (installed with TFP, already imported by it)
+
+    tfd, tfb = tfp.distributions, tfp.bijectors
+    t0 = time.perf_counter()
+    roles = observed.roles
+    X, y, g, labels = _design(observed)
+    n_groups, n_fixed = len(labels), X.shape[1]
+    n_sd = 2 if p.family == "normal" else 1
+    start_loc, start_sd = _start(p.family, X, y, g, n_groups)
+    start_loc[:n_sd] = _inv_softplus(start_loc[:n_sd])  # sds live on the softplus scale
+
+    Xt = tf.constant(X, tf.float32)
+    yt = tf.constant(y, tf.float32)
+    gt = tf.constant(g, tf.int32)
+    root = tfd.JointDistributionCoroutine.Root
+
+    def model():
+        group_sd = yield root(tfd.HalfNormal(1.0, name="group_sd"))
+        if p.family == "normal":
+            residual_sd = yield root(tfd.HalfNormal(1.0, name="residual_sd"))
+        beta = yield root(tfd.Sample(tfd.Normal(0.0, 1.0), n_fixed, name="beta"))
+        u = yield tfd.Independent(tfd.Normal(tf.zeros(n_groups), group_sd[..., None]), 1, name="u")
+        eta = tf.reduce_sum(beta[..., None, :] * Xt, axis=-1) + tf.gather(u, gt, axis=-1)
+        if p.family == "normal":
+            lik = tfd.Normal(eta, residual_sd[..., None])
+        elif p.family == "bernoulli":
+            lik = tfd.Bernoulli(logits=eta, dtype=tf.float32)
+        else:
+            lik = tfd.Poisson(log_rate=eta)
+        yield tfd.Independent(lik, 1, name="y")
+
+    joint = tfd.JointDistributionCoroutine(model)
+    softplus = tfb.Softplus()
+
+    def target_log_prob(theta):
+        """log p(sds, beta, u, y) at the constrained point, plus the softplus Jacobian."""
+        raw = theta[..., :n_sd]
+        sds = softplus.forward(raw)
+        parts = [sds[..., i] for i in range(n_sd)]
+        parts += [theta[..., n_sd:n_sd + n_fixed], theta[..., n_sd + n_fixed:], yt]
+        return joint.log_prob(*parts) + tf.reduce_sum(softplus.forward_log_det_jacobian(raw, 0), -1)
+
+    loc_var = tf.Variable(start_loc.astype(np.float32), name="loc")
+    scale_var = tfp.util.TransformedVariable(start_sd.astype(np.float32), softplus, name="scale")
+    surrogate = tfd.MultivariateNormalDiag(loc=loc_var, scale_diag=scale_var)
+    optimizer = tf_keras.optimizers.Adam(
+        tf_keras.optimizers.schedules.CosineDecay(p.lr, p.steps, alpha=p.alpha))
+    optimizer.build(surrogate.trainable_variables)  # slots now, not inside the traced step
+
+    @tf.function(autograph=False)
+    def run():
+        return tfp.vi.fit_surrogate_posterior(
+            target_log_prob, surrogate, optimizer, p.steps, sample_size=p.samples,
+            trace_fn=lambda tq: (tq.loss, tq.parameters),
+            seed=tf.constant([seed % (2**31 - 1), 20240917], tf.int32))
+
+    losses, params_trace = run()
+    losses = losses.numpy()
+    if not np.isfinite(losses[-1]):
+        raise FloatingPointError(f"glmm_vi: the ELBO is {losses[-1]} at the last step (diverged)")
+    loc = surrogate.loc.numpy().astype(float)
+    scale = surrogate.stddev().numpy().astype(float)
+    if p.average > 0:
+        k = int(p.steps * p.average)
+        loc = params_trace[0].numpy()[-k:].mean(0).astype(float)
+        scale = _softplus(params_trace[1].numpy()[-k:].astype(float)).mean(0)
+
+    rng = np.random.default_rng(seed)
+    theta = loc + scale * rng.standard_normal((p.draws, len(loc)))
+    draws = {"group_sd": _softplus(theta[:, 0]),
+             "beta": theta[:, n_sd:n_sd + n_fixed],
+             "u": theta[:, n_sd + n_fixed:],
+             "new_group": rng.standard_normal(p.draws)}
+    if p.family == "normal":
+        draws["residual_sd"] = _softplus(theta[:, 1])
+    info = {"steps": p.steps, "final_loss": float(np.mean(losses[-max(1, p.steps // 20):])),
+            "fit_seconds": time.perf_counter() - t0}
+    return GlmmVIFitted(family=p.family, covariates=roles.covariates, group=roles.group,
+                        labels=labels, names=["intercept", *roles.covariates], loc=loc,
+                        scale=scale, draws=draws, level=p.level, info=info)
