@@ -17,9 +17,8 @@ DEFAULT_STORE = "results/dgpbench.sqlite"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's usage errors are bad input too: exit 2
-        self.print_usage(sys.stderr)
-        raise BadInput(message)
+    def error(self, message: str):  # argparse's usage errors are bad input too: exit 2, one line
+        raise BadInput(f"{message} (see `{self.prog} --help`)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -155,9 +155,14 @@ class _CellProcess:
             [sys.executable, "-c", "from dgpbench.benchmarks.executors import serve; serve()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True)
         self._buffer = b""
+        self.signature: tuple = ()
         try:
             if self._line(CHILD_START_TIMEOUT) is None:
                 raise RuntimeError(f"cell process did not start within {CHILD_START_TIMEOUT:g} s")
+        except EOFError:
+            self.kill()
+            raise RuntimeError("cell process exited while starting (is dgpbench installed on this worker? "
+                               "see the worker's log)") from None
         except BaseException:
             self.kill()
             raise
@@ -226,17 +231,20 @@ _IDLE_LOCK = threading.Lock()
 def run_cell_isolated(cell: Cell) -> CellResult:
     """``run_cell`` in a cell process of this (Dask worker) process, killed past the time limit.
 
-    Cell processes are reused, one per concurrently running task; one that timed out or
-    died is replaced by a fresh one for the next cell.
+    Cell processes are reused, one per concurrently running task, but only for cells with the
+    same plugins, unchanged on disk (so an edited plugin file is never served from an old
+    import); one that timed out or died is replaced by a fresh one for the next cell.
     """
+    signature = _plugin_signature(cell.plugins)
     with _IDLE_LOCK:
-        child = None
-        while _IDLE and child is None:
-            child = _IDLE.pop()
-            if not child.alive():
-                child.kill()
-                child = None
-    child = child or _CellProcess()
+        stale = [c for c in _IDLE if c.signature != signature or not c.alive()]
+        for c in stale:
+            _IDLE.remove(c)
+            c.kill()
+        child = _IDLE.pop() if _IDLE else None
+    if child is None:
+        child = _CellProcess()
+        child.signature = signature
     result = child.run(cell)
     if child.alive():
         with _IDLE_LOCK:
@@ -244,6 +252,17 @@ def run_cell_isolated(cell: Cell) -> CellResult:
     else:
         child.kill()  # reap it and close its pipes
     return result
+
+
+def _plugin_signature(plugins: tuple[str, ...]) -> tuple:
+    """The plugins a cell process has imported, with each plugin file's modification time."""
+    out = []
+    for p in plugins:
+        try:
+            out.append((p, os.stat(p).st_mtime_ns if p.endswith(".py") else None))
+        except OSError:
+            out.append((p, None))
+    return tuple(out)
 
 
 def _jsonable(obj: Any) -> Any:

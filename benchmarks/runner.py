@@ -68,7 +68,11 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
     for g in gens:
         generator = load_generator(g.name, **g.params)
         seeds = g.seeds or suite.seeds
-        observed, _ = generator.sample(seeds[0])
+        try:
+            observed, _ = generator.sample(seeds[0])
+        except (ValueError, MemoryError) as exc:  # e.g. sizes too large for this machine
+            raise BadInput(f"generator {g.label!r} cannot draw its data with {g.params}: "
+                           f"{type(exc).__name__}: {exc}") from None
         for m in mods:
             model = load_model(m.name, **m.params)
             ok, reason = model.supports(observed)

@@ -22,8 +22,8 @@ X_LOW, X_HIGH = 0.1, 1.0
 
 @dataclass(frozen=True)
 class CrossSectionParams:
-    n: int = param(10_000, "training rows (the source used 10,000)", ge=2)
-    n_test: int = param(2_000, "held-out test rows", ge=0)
+    n: int = param(10_000, "training rows (the source used 10,000)", ge=2, le=100_000_000)
+    n_test: int = param(2_000, "held-out test rows", ge=0, le=100_000_000)
 
 
 class XLaw(ConditionalLaw):

@@ -31,8 +31,8 @@ BETA_X = 1.1  # slope of x in the source
 
 @dataclass(frozen=True)
 class Params:
-    n_units: int = param(100, "number of units N", ge=2)
-    n_periods: int = param(100, "number of periods T (t = 0..T-1)", ge=2)
+    n_units: int = param(100, "number of units N", ge=2, le=10_000_000)
+    n_periods: int = param(100, "number of periods T (t = 0..T-1)", ge=2, le=1_000_000)
     tau: float = param(0.5, "treatment effect (its baseline when the effect varies)")
     trend: float = param(0.01, "common linear time trend c per period")
     treat_prob: float = param(0.5, "probability that a unit is ever treated", gt=0.0, lt=1.0)
@@ -51,6 +51,9 @@ class Params:
                 f"parameter 'adoption_period' = {self.adoption_period} must be below "
                 f"n_periods = {self.n_periods} (valid: 1..{self.n_periods - 1}) so that "
                 "some periods are treated")
+        if self.n_units * self.n_periods > 100_000_000:
+            raise ValueError(f"n_units x n_periods = {self.n_units * self.n_periods:,} rows is over the "
+                             "limit of 100,000,000 rows")
 
     @property
     def t0(self) -> int:

@@ -36,7 +36,7 @@ import torch
 from torch.nn import functional as F
 
 from dgpbench.generators.registry import load_generator
-from dgpbench.models.torch.diffusion import Denoiser, Diffusion, alpha_bar, sample_chain, train_denoiser
+from dgpbench.models.torch.diffusion import Denoiser, Diffusion, alpha_bar, train_denoiser
 
 SD_TARGET = 0.05
 

@@ -53,13 +53,12 @@ class GlmmVIParams:
     family: str = param("normal", "law of y given the linear predictor: normal (identity link, "
                         "residual sd learned), bernoulli (logit), poisson (log)", choices=FAMILIES)
     steps: int = param(1000, "Adam steps on the ELBO", ge=1)
-    lr: float = param(0.02, "initial Adam learning rate (cosine decay to 1 % over the steps)",
-                      gt=0, le=1)
-    samples: int = param(8, "Monte Carlo draws of the surrogate per ELBO step", ge=1)
+    lr: float = param(0.005, "Adam learning rate", gt=0, le=1)
+    samples: int = param(16, "Monte Carlo draws of the surrogate per ELBO step", ge=1)
+    average: float = param(0.7, "share of the last steps whose iterates are averaged into the "
+                           "estimate (Polyak-Ruppert; 0 = last iterate)", ge=0, lt=1)
     level: float = param(0.95, "posterior interval level of the coefficient table", gt=0, lt=1)
     draws: int = param(1000, "posterior draws kept for predictions", ge=10)
-    alpha: float = param(0.01, "x", gt=0, le=1)
-    average: float = param(0.0, "x", ge=0, lt=1)
 
 
 def _softplus(z):
@@ -82,49 +81,41 @@ def _softplus_mean(loc: float, sd: float) -> float:
 class GlmmVIFitted(Fitted):
     """Posterior summaries and predictive distribution of a fitted GLMM (numpy only).
 
-    ``mean``/``sd``/``logpdf``/``sample`` are those of the posterior predictive of y given
-    the row's group and covariates: averaged over ``draws`` surrogate draws of (beta, u,
-    sds). A group unseen in fitting gets a fresh effect drawn from Normal(0, group_sd).
+    Summaries are those of the fitted surrogate pushed to the model's coordinates: fixed
+    effects (mean, sd; Normal, so the intervals are exact for the surrogate), posterior
+    means of the group effects and of the two sds. ``mean``/``sd``/``logpdf``/``sample``
+    are those of the posterior predictive of y given the row's group and covariates,
+    averaged over ``draws`` surrogate draws of (beta, u, sds); a group unseen in fitting
+    gets a fresh effect drawn from Normal(0, group_sd).
     """
 
-    def __init__(self, *, family, covariates, group, labels, names, loc, scale, draws, level,
-                 info):
+    def __init__(self, *, family, covariates, group, labels, coef_mean, coef_sd, group_mean,
+                 components, draws, level, info):
         self.family = family
         self.covariates = list(covariates)
         self.group = group
         self.labels = pd.Index(labels)
-        self.names = list(names)  # fixed-effect names: intercept, covariates
-        self.loc = np.asarray(loc, float)  # surrogate locs, unconstrained layout
-        self.scale = np.asarray(scale, float)
+        self.names = ["intercept", *self.covariates]
+        self.coef_mean = np.asarray(coef_mean, float)
+        self.coef_sd = np.asarray(coef_sd, float)
+        self.group_mean = np.asarray(group_mean, float)
+        self.components = {k: float(v) for k, v in components.items()}
         self.draws = {k: np.asarray(v, float) for k, v in draws.items()}
         self.level = float(level)
         self.info = dict(info)
 
-    # layout of the unconstrained vector: [group_sd, (residual_sd), beta..., u...]
-    @property
-    def _n_sd(self) -> int:
-        return 2 if self.family == "normal" else 1
-
-    def _beta_slice(self) -> slice:
-        return slice(self._n_sd, self._n_sd + len(self.names))
-
-    def _u_slice(self) -> slice:
-        return slice(self._n_sd + len(self.names), None)
-
     # -- coefficients and variance components
     def coefficients(self, level: float | None = None) -> pd.DataFrame:
-        s = self._beta_slice()
-        return coefficient_table(self.names, self.loc[s], self.scale[s],
+        """Fixed effects with equal-tailed posterior intervals at ``level`` (default: the
+        model's ``level`` parameter, 0.95)."""
+        return coefficient_table(self.names, self.coef_mean, self.coef_sd,
                                  level=self.level if level is None else level)
 
     def variance_components(self) -> dict[str, float]:
-        out = {"group_sd": _softplus_mean(self.loc[0], self.scale[0])}
-        if self.family == "normal":
-            out["residual_sd"] = _softplus_mean(self.loc[1], self.scale[1])
-        return out
+        return dict(self.components)
 
     def group_effects(self) -> pd.Series:
-        return pd.Series(self.loc[self._u_slice()], index=self.labels, name="group_effect")
+        return pd.Series(self.group_mean, index=self.labels.copy(), name="group_effect")
 
     # -- predictive distribution
     def _eta(self, X: pd.DataFrame) -> np.ndarray:
@@ -227,28 +218,38 @@ def _design(observed: Observed):
     return X, observed.y, codes.astype(np.int64), labels
 
 
-def _start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_groups: int,
-           iterations: int = 50):
-    """Where the surrogate starts: (locs, sds) in the model's own units.
+@dataclass
+class _Start:
+    """Moment estimates and the fixed linear maps of the surrogate's coordinates."""
 
-    The mixed-model equations (Henderson's, solved by block elimination: the group block is
-    diagonal) give the fixed and group effects for given variances; EM updates of the group
-    variance (and the residual variance for the Normal family) alternate with them, inside
-    penalised IRLS for Bernoulli and Poisson. Tens of milliseconds in numpy, and the
-    optimiser then refines a near-optimum instead of travelling along the centred model's
-    slow direction (the intercept against the mean of the group effects).
+    sds: np.ndarray      # group sd (, residual sd)
+    sds_sd: np.ndarray   # their asymptotic sds
+    beta: np.ndarray     # fixed effects
+    cov_beta: np.ndarray  # their covariance, group effects integrated out
+    u: np.ndarray        # group effects
+    var_u: np.ndarray    # their variance given the fixed effects
+    M: np.ndarray        # E[u | beta] = const + M beta   (groups x fixed effects)
+
+
+def _start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_groups: int,
+           iterations: int = 50) -> _Start:
+    """Where the surrogate starts, and how its coordinates are laid out.
+
+    Henderson's mixed-model equations, solved by block elimination (the group block is
+    diagonal), give the fixed and group effects for given variances; EM updates of the
+    group variance (and of the residual variance, Normal family) alternate with them, inside
+    penalised IRLS for Bernoulli and Poisson. Tens of milliseconds in numpy.
     """
     n, p = X.shape
     eta = np.zeros(n)
     if family == "normal":
         w, z = np.ones(n), y
-        beta = np.linalg.lstsq(X, y, rcond=None)[0]
-        phi = max(np.var(y - X @ beta), 1e-6)
+        phi = max(np.var(y - X @ np.linalg.lstsq(X, y, rcond=None)[0]), 1e-6)
+        tau2 = 0.1 * phi
     else:
-        phi = 1.0
-        mean_y = np.clip(y.mean(), 1e-3, 1 - 1e-3) if family == "bernoulli" else max(y.mean(), 1e-3)
-        eta[:] = np.log(mean_y / (1 - mean_y)) if family == "bernoulli" else np.log(mean_y)
-    tau2 = 0.1 * (phi if family == "normal" else 1.0)
+        phi, tau2 = 1.0, 0.1
+        m = np.clip(y.mean(), 1e-3, 1 - 1e-3) if family == "bernoulli" else max(y.mean(), 1e-3)
+        eta[:] = np.log(m / (1 - m)) if family == "bernoulli" else np.log(m)
     for _ in range(iterations):
         if family != "normal":
             eta = np.clip(eta, -30, 30)
@@ -260,7 +261,7 @@ def _start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_groups: i
         XtWZ = np.stack([np.bincount(g, weights=wX[:, j], minlength=n_groups) for j in range(p)])
         ZtWz = np.bincount(g, weights=w * z, minlength=n_groups)
         d = n_g + phi / tau2
-        S = X.T @ wX - (XtWZ / d) @ XtWZ.T
+        S = X.T @ wX - (XtWZ / d) @ XtWZ.T  # Schur complement: precision of beta * phi
         beta = np.linalg.solve(S, wX.T @ z - XtWZ @ (ZtWz / d))
         u = (ZtWz - XtWZ.T @ beta) / d
         var_u = phi / d
@@ -269,10 +270,17 @@ def _start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_groups: i
         if family == "normal":
             r = y - eta
             phi = max((r @ r + np.sum(n_g * var_u)) / n, 1e-8)
-    beta_sd = np.sqrt(np.clip(np.diag(phi * np.linalg.inv(S)), 1e-10, None))
-    sds = [np.sqrt(tau2)] + ([np.sqrt(phi)] if family == "normal" else [])
-    return (np.concatenate([sds, beta, u]),
-            np.concatenate([[0.1] * len(sds), beta_sd, np.sqrt(var_u)]))
+    # asymptotic sds of the two sds: var(tau^2) ~ 2 / sum_g (tau^2 + phi / n_g)^-2 and
+    # var(sigma) ~ sigma^2 / (2 (n - groups))
+    has = n_g > 0
+    tau2_sd = np.sqrt(2.0 / np.sum((tau2 + phi / n_g[has]) ** -2.0))
+    sds, sds_sd = [np.sqrt(tau2)], [tau2_sd / (2 * np.sqrt(tau2))]
+    if family == "normal":
+        sds.append(np.sqrt(phi))
+        sds_sd.append(np.sqrt(phi / (2.0 * max(n - n_groups, 1))))
+    cov_beta = phi * np.linalg.inv(S)
+    return _Start(np.array(sds), np.array(sds_sd), beta, (cov_beta + cov_beta.T) / 2, u, var_u,
+                  -(XtWZ / d).T)
 
 
 def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
@@ -287,12 +295,29 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
     X, y, g, labels = _design(observed)
     n_groups, n_fixed = len(labels), X.shape[1]
     n_sd = 2 if p.family == "normal" else 1
-    start_loc, start_sd = _start(p.family, X, y, g, n_groups)
-    start_loc[:n_sd] = _inv_softplus(start_loc[:n_sd])  # sds live on the softplus scale
+    st = _start(p.family, X, y, g, n_groups)
+
+    # Surrogate coordinates theta = [softplus^-1(sds), w, v], all factored Normal:
+    #   beta = L w          L = chol(cov_beta): whitened fixed effects
+    #   u    = v + M beta   v: group effects with their regression on beta taken out
+    # A fixed linear map (unit Jacobian up to a constant), so the ELBO is the same; but in
+    # these coordinates the posterior's strong correlations (the intercept against the mean
+    # of the group effects; intercept against slopes) are nearly gone, so a mean-field
+    # surrogate no longer understates the fixed effects' uncertainty, and Adam no longer
+    # crawls along the ridge those correlations make.
+    L = np.linalg.cholesky(st.cov_beta)
+    M = st.M
+    start_loc = np.concatenate([_inv_softplus(st.sds), np.linalg.solve(L, st.beta),
+                                st.u - M @ st.beta])
+    # delta method for the sds' softplus coordinates: d softplus(x)/dx = 1 - exp(-softplus(x))
+    sds_sd = np.clip(st.sds_sd / -np.expm1(-st.sds), 1e-3, 1.0)
+    start_sd = np.concatenate([sds_sd, np.ones(n_fixed), np.sqrt(st.var_u)])
 
     Xt = tf.constant(X, tf.float32)
     yt = tf.constant(y, tf.float32)
     gt = tf.constant(g, tf.int32)
+    Lt = tf.constant(L, tf.float32)
+    Mt = tf.constant(M, tf.float32)
     root = tfd.JointDistributionCoroutine.Root
 
     def model():
@@ -314,48 +339,59 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
     softplus = tfb.Softplus()
 
     def target_log_prob(theta):
-        """log p(sds, beta, u, y) at the constrained point, plus the softplus Jacobian."""
+        """log p(sds, beta, u, y) at the model point of ``theta`` + the softplus Jacobian."""
         raw = theta[..., :n_sd]
         sds = softplus.forward(raw)
-        parts = [sds[..., i] for i in range(n_sd)]
-        parts += [theta[..., n_sd:n_sd + n_fixed], theta[..., n_sd + n_fixed:], yt]
+        beta = tf.linalg.matvec(Lt, theta[..., n_sd:n_sd + n_fixed])
+        u = theta[..., n_sd + n_fixed:] + tf.linalg.matvec(Mt, beta)
+        parts = [sds[..., i] for i in range(n_sd)] + [beta, u, yt]
         return joint.log_prob(*parts) + tf.reduce_sum(softplus.forward_log_det_jacobian(raw, 0), -1)
 
     loc_var = tf.Variable(start_loc.astype(np.float32), name="loc")
     scale_var = tfp.util.TransformedVariable(start_sd.astype(np.float32), softplus, name="scale")
     surrogate = tfd.MultivariateNormalDiag(loc=loc_var, scale_diag=scale_var)
-    optimizer = tf_keras.optimizers.Adam(
-        tf_keras.optimizers.schedules.CosineDecay(p.lr, p.steps, alpha=p.alpha))
+    optimizer = tf_keras.optimizers.Adam(p.lr)
     optimizer.build(surrogate.trainable_variables)  # slots now, not inside the traced step
+    n_avg = max(1, int(round(p.average * p.steps)))
+    sum_loc = tf.Variable(tf.zeros_like(loc_var))
+    sum_scale = tf.Variable(tf.zeros_like(loc_var))
+
+    def trace(tq):
+        """Loss per step; the iterates of the last ``n_avg`` steps summed for their average."""
+        on = tf.cast(tq.step >= p.steps - n_avg, tf.float32)
+        sum_loc.assign_add(on * loc_var)
+        sum_scale.assign_add(on * tf.convert_to_tensor(scale_var))
+        return tq.loss
 
     @tf.function(autograph=False)
-    def run():
+    def run():  # one graph for the whole loop: no Python between steps
         return tfp.vi.fit_surrogate_posterior(
             target_log_prob, surrogate, optimizer, p.steps, sample_size=p.samples,
-            trace_fn=lambda tq: (tq.loss, tq.parameters),
-            seed=tf.constant([seed % (2**31 - 1), 20240917], tf.int32))
+            trace_fn=trace, seed=tf.constant([seed % (2**31 - 1), 20240917], tf.int32))
 
-    losses, params_trace = run()
-    losses = losses.numpy()
-    if not np.isfinite(losses[-1]):
-        raise FloatingPointError(f"glmm_vi: the ELBO is {losses[-1]} at the last step (diverged)")
-    loc = surrogate.loc.numpy().astype(float)
-    scale = surrogate.stddev().numpy().astype(float)
-    if p.average > 0:
-        k = int(p.steps * p.average)
-        loc = params_trace[0].numpy()[-k:].mean(0).astype(float)
-        scale = _softplus(params_trace[1].numpy()[-k:].astype(float)).mean(0)
+    losses = run().numpy()
+    if not np.all(np.isfinite(losses[-n_avg:])):
+        raise FloatingPointError("glmm_vi: the ELBO is not finite (diverged)")
+    loc = sum_loc.numpy().astype(float) / n_avg
+    scale = sum_scale.numpy().astype(float) / n_avg
+
+    sl_w, sl_v = slice(n_sd, n_sd + n_fixed), slice(n_sd + n_fixed, None)
+    coef_mean = L @ loc[sl_w]
+    coef_sd = np.sqrt(np.sum((L * scale[sl_w]) ** 2, axis=1))
+    components = {"group_sd": _softplus_mean(loc[0], scale[0])}
+    if p.family == "normal":
+        components["residual_sd"] = _softplus_mean(loc[1], scale[1])
 
     rng = np.random.default_rng(seed)
     theta = loc + scale * rng.standard_normal((p.draws, len(loc)))
-    draws = {"group_sd": _softplus(theta[:, 0]),
-             "beta": theta[:, n_sd:n_sd + n_fixed],
-             "u": theta[:, n_sd + n_fixed:],
+    beta = theta[:, sl_w] @ L.T
+    draws = {"group_sd": _softplus(theta[:, 0]), "beta": beta, "u": theta[:, sl_v] + beta @ M.T,
              "new_group": rng.standard_normal(p.draws)}
     if p.family == "normal":
         draws["residual_sd"] = _softplus(theta[:, 1])
-    info = {"steps": p.steps, "final_loss": float(np.mean(losses[-max(1, p.steps // 20):])),
+    info = {"steps": p.steps, "final_loss": float(np.mean(losses[-n_avg:])),
             "fit_seconds": time.perf_counter() - t0}
     return GlmmVIFitted(family=p.family, covariates=roles.covariates, group=roles.group,
-                        labels=labels, names=["intercept", *roles.covariates], loc=loc,
-                        scale=scale, draws=draws, level=p.level, info=info)
+                        labels=labels, coef_mean=coef_mean, coef_sd=coef_sd,
+                        group_mean=loc[sl_v] + M @ coef_mean, components=components,
+                        draws=draws, level=p.level, info=info)

@@ -55,6 +55,9 @@ class DragonnetParams(NetParams):
 
 @dataclass(frozen=True)
 class DCNPDParams(NetParams):
+    # dropout noise slows convergence: a larger step and a tighter cap keep a fit within ~5 s
+    epochs: int = param(200, "maximum training epochs (early stopping usually ends sooner)", ge=1)
+    lr: float = param(2e-3, "Adam learning rate", gt=0)
     gamma: float = param(1.0, "propensity-dropout offset: drop rate 1 - gamma/2 - H(e(x))/2", ge=0, le=1)
     propensity_hidden: int = param(32, "units of the propensity network's hidden layer", ge=1)
 

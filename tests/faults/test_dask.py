@@ -43,8 +43,8 @@ def test_dask_cluster_gives_bit_identical_metrics_to_the_local_pool(dask_cluster
 def test_a_dask_worker_killed_mid_run_loses_no_cell(dask_cluster, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
-    model = f"{{name: fault_sleep, params: {{seconds: 3, marker_dir: '{markers}'}}}}"
-    seeds = [0, 1, 2, 3]
+    model = f"{{name: fault_sleep, params: {{seconds: 2, marker_dir: '{markers}'}}}}"
+    seeds = [0, 1, 2]
     (tmp_path / "suite.yaml").write_text(suite_yaml([model], seeds))
     store = tmp_path / "s.sqlite"
     proc = subprocess.Popen(dgpbench("run", str(tmp_path / "suite.yaml"), "--store", str(store), "--plugin", PLUGIN,

@@ -16,7 +16,7 @@ EXPECTED = {"fault_ok": "ok", "fault_raise": "error", "fault_nan": "diverged",
 def test_each_failure_is_a_row_and_the_run_goes_on(where, tmp_path, request):
     models = ["{name: fault_ok}", "{name: fault_raise}", "{name: fault_nan}",
               "{name: fault_sleep, params: {seconds: 120}}", "{name: fault_exit}"]
-    (tmp_path / "suite.yaml").write_text(suite_yaml(models, [0], time_limit=6))
+    (tmp_path / "suite.yaml").write_text(suite_yaml(models, [0], time_limit=8))
     store = tmp_path / "s.sqlite"
     target = ["--workers", "2"]
     if where == "dask":
@@ -25,8 +25,9 @@ def test_each_failure_is_a_row_and_the_run_goes_on(where, tmp_path, request):
                   "--no-progress", *target, timeout=150)
     assert out.returncode == 0, out.stderr
     rows = cell_rows(store)
-    assert sorted(r["model"] for r in rows) == sorted(EXPECTED)
-    assert {r["model"]: r["status"] for r in rows} == EXPECTED
+    detail = f"{[(r['model'], r['status'], r['error'][:300]) for r in rows]}\n{out.stderr}"
+    assert sorted(r["model"] for r in rows) == sorted(EXPECTED), detail
+    assert {r["model"]: r["status"] for r in rows} == EXPECTED, detail
     for r in rows:
-        assert (r["error"] == "") == (r["status"] == "ok"), r
-    assert "Traceback" not in out.stderr
+        assert (r["error"] == "") == (r["status"] == "ok"), detail
+    assert "Traceback" not in out.stderr, detail

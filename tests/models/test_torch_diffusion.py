@@ -16,7 +16,8 @@ torch = pytest.importorskip("torch")
 from dgpbench.generators.base import Observed, Roles  # noqa: E402
 from dgpbench.generators.registry import load_generator  # noqa: E402
 from dgpbench.models.base import ConditionalDistribution, JointSampler, PotentialOutcomes  # noqa: E402
-from dgpbench.models.torch.diffusion import Diffusion, DiffusionJoint, TabularCodec  # noqa: E402
+from dgpbench.models.torch._common import TabularCodec  # noqa: E402
+from dgpbench.models.torch.diffusion import Diffusion, DiffusionJoint  # noqa: E402
 
 SMALL = {"epochs": 100, "batch_size": 256, "lr": 1e-3, "hidden": 32, "steps": 50, "patience": 0}
 
