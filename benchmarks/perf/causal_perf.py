@@ -30,7 +30,8 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault("DGPBENCH_THREADS", "1")
+for _var in ("DGPBENCH_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread, as a benchmark worker runs
 
 import numpy as np  # noqa: E402
 

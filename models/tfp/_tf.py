@@ -10,9 +10,11 @@ modules.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
+import warnings
 from typing import Any
 
 from dgpbench.models.base import thread_count
@@ -20,25 +22,21 @@ from dgpbench.models.base import thread_count
 _MODULES: tuple[Any, Any] | None = None
 
 
-def _quiet_import() -> tuple[Any, Any]:
-    """Import TF and TFP with C++ start-up chatter (CUDA plugin registration, cuInit on a
-    machine without a GPU) kept off stderr; it is re-emitted if the import fails."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+@contextlib.contextmanager
+def _stderr_muted():
+    """Keep C++ start-up chatter (CUDA plugin registration; cuInit on a machine without a
+    GPU) off file descriptor 2; what was written comes back if the block raises."""
     try:
         fd = sys.stderr.fileno()
     except (AttributeError, ValueError, OSError):  # stderr replaced by an object without a fd
-        fd = None
-    if fd is None:
-        import tensorflow as tf
-        import tensorflow_probability as tfp
-        return tf, tfp
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(fd)
     with tempfile.TemporaryFile() as sink:
         os.dup2(sink.fileno(), fd)
         try:
-            import tensorflow as tf
-            import tensorflow_probability as tfp
+            yield
         except Exception:
             os.dup2(saved, fd)
             sink.seek(0)
@@ -47,7 +45,6 @@ def _quiet_import() -> tuple[Any, Any]:
         finally:
             os.dup2(saved, fd)
             os.close(saved)
-    return tf, tfp
 
 
 def tf_modules() -> tuple[Any, Any]:
@@ -55,14 +52,23 @@ def tf_modules() -> tuple[Any, Any]:
     global _MODULES
     if _MODULES is not None:
         return _MODULES
-    tf, tfp = _quiet_import()
-    n = thread_count()
-    try:  # only possible before TF's runtime initialises (first op); else keep its setting
-        tf.config.threading.set_intra_op_parallelism_threads(n)
-        tf.config.threading.set_inter_op_parallelism_threads(n)
-        tf.config.set_visible_devices([], "GPU")
-    except RuntimeError:
-        pass
-    tf.config.experimental.enable_op_determinism()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _stderr_muted(), warnings.catch_warnings():
+        # TFP's own use of distutils' LooseVersion
+        warnings.filterwarnings("ignore", "distutils Version classes", DeprecationWarning)
+        import tensorflow as tf
+        import tensorflow_probability as tfp
+
+        n = thread_count()
+        try:  # only possible before TF's runtime initialises (first op); else keep its setting
+            tf.config.threading.set_intra_op_parallelism_threads(n)
+            tf.config.threading.set_inter_op_parallelism_threads(n)
+            tf.config.set_visible_devices([], "GPU")
+        except RuntimeError:
+            pass
+        tf.config.experimental.enable_op_determinism()
+    # Python-side chatter: each fit builds its own tf.function, which TF reports as
+    # "retracing" after the fifth fit in a process
+    tf.get_logger().setLevel("ERROR")
     _MODULES = (tf, tfp)
     return _MODULES

@@ -8,25 +8,33 @@ The model is a ``tfd.JointDistributionCoroutine``::
     u_g         ~ Normal(0, group_sd)   per group    (centred)
     y           ~ Normal(X beta + u, residual_sd) | Bernoulli(logit) | Poisson(log)
 
-and the posterior is approximated by a factored (mean-field) Normal surrogate on the
-unconstrained space -- one loc and one softplus scale per coordinate, the two sds mapped
-through a softplus bijector -- fitted by maximising the ELBO with
-``tfp.vi.fit_surrogate_posterior``.
+The priors are in the outcome's (link scale's) own units, as in the source. The posterior
+is approximated by a factored Normal surrogate -- one loc and one softplus scale per
+coordinate, the two sds through a softplus bijector -- fitted by maximising the ELBO with
+``tfp.vi.fit_surrogate_posterior`` (reparameterised Monte Carlo gradients, Adam).
 
-Why it is faster and steadier than the source's run (3,000 Adam steps at 1e-2 from a random
-start, two draws per step, residual sd fixed at 1):
+What makes it accurate, stable across seeds and fast, against the source's run (3,000 Adam
+steps at 1e-2 from a random start, 2 draws a step, residual sd fixed at 1):
 
-* it starts at a moment estimate computed in numpy (pooled least squares or a few IRLS
-  steps, shrunken group means, the two sds), so the optimiser refines instead of travels:
-  the slow direction of the centred model (the intercept against the mean of the group
-  effects) needs no travelling;
-* Adam's learning rate follows a cosine decay to 1 % of its start, so the last iterate
-  settles instead of jittering, with several draws per step for a low-variance gradient;
-* the whole optimisation loop runs as one ``tf.function`` (one graph, no Python per step);
-  building that graph is most of what a fit costs.
+* **Start.** Henderson's mixed-model equations with EM updates of the variances (inside
+  penalised IRLS for Bernoulli/Poisson), in numpy in milliseconds, put the surrogate next
+  to the optimum: Adam refines, it does not travel.
+* **Coordinates.** The surrogate is factored in fixed linear coordinates built from that
+  start: whitened fixed effects (``beta = L w``, ``L L' = cov(beta)`` with the group
+  effects integrated out) and group effects with their regression on the fixed effects
+  taken out (``u = v + M beta``). In these coordinates the posterior's strong correlations
+  -- the intercept against the mean of the group effects, the intercept against the
+  slopes -- are nearly gone, so the mean-field surrogate no longer understates the
+  uncertainty of the fixed effects (their intervals cover at the nominal rate), and Adam
+  no longer crawls along the ridge those correlations make. The map has a constant
+  Jacobian: the ELBO and the model are unchanged.
+* **Averaging.** 16 draws a step, and the estimate is the average of the iterates over the
+  last 70 % of the steps (Polyak-Ruppert), which cancels Adam's jitter around the optimum.
+* **One graph.** The whole loop runs inside one ``tf.function``: no Python between steps.
+  Building that graph is most of what a fit costs.
 
-The fitted object keeps only numpy arrays (surrogate locs and sds, and ``draws`` posterior
-draws taken with the seed), so it pickles and predicts without TensorFlow.
+The fitted object keeps only numpy arrays (summaries and ``draws`` posterior draws taken
+with the seed), so it pickles and predicts without TensorFlow.
 """
 
 from __future__ import annotations
@@ -115,7 +123,8 @@ class GlmmVIFitted(Fitted):
         return dict(self.components)
 
     def group_effects(self) -> pd.Series:
-        return pd.Series(self.group_mean, index=self.labels.copy(), name="group_effect")
+        return pd.Series(self.group_mean, index=pd.Index(self.labels, name=self.group),
+                         name="group_effect")
 
     # -- predictive distribution
     def _eta(self, X: pd.DataFrame) -> np.ndarray:
@@ -130,47 +139,63 @@ class GlmmVIFitted(Fitted):
             eta[~seen] += (d["group_sd"] * d["new_group"])[None, :]
         return eta
 
-    def _moments(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.family == "normal":
-            m = eta.mean(axis=1)
-            var = (self.draws["residual_sd"] ** 2).mean() + eta.var(axis=1)
-        elif self.family == "bernoulli":
-            m = expit(eta).mean(axis=1)
-            var = m * (1 - m)
-        else:
-            lam = np.exp(eta)
-            m = lam.mean(axis=1)
-            var = m + lam.var(axis=1)
-        return m, np.sqrt(var)
+    def _chunks(self, X: pd.DataFrame):
+        """Row slices small enough that a (rows x draws) block stays around 16 MB."""
+        step = max(1, 2_000_000 // len(self.draws["group_sd"]))
+        for start in range(0, len(X), step):
+            yield slice(start, start + step)
+
+    def _moments(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        mean, sd = np.empty(len(X)), np.empty(len(X))
+        for rows in self._chunks(X):
+            eta = self._eta(X.iloc[rows])
+            if self.family == "normal":
+                m = eta.mean(axis=1)
+                var = (self.draws["residual_sd"] ** 2).mean() + eta.var(axis=1)
+            elif self.family == "bernoulli":
+                m = expit(eta).mean(axis=1)
+                var = m * (1 - m)
+            else:
+                lam = np.exp(eta)
+                m = lam.mean(axis=1)
+                var = m + lam.var(axis=1)
+            mean[rows], sd[rows] = m, np.sqrt(var)
+        return mean, sd
 
     def mean(self, X: pd.DataFrame) -> np.ndarray:
-        return self._moments(self._eta(X))[0]
+        return self._moments(X)[0]
 
     def sd(self, X: pd.DataFrame) -> np.ndarray:
-        return self._moments(self._eta(X))[1]
+        return self._moments(X)[1]
 
     def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-        eta = self._eta(X)
-        y = np.asarray(y, float)[:, None]
-        if self.family == "normal":
-            s = self.draws["residual_sd"][None, :]
-            lp = norm.logpdf(y, eta, s)
-        elif self.family == "bernoulli":
-            lp = y * eta - np.logaddexp(0.0, eta)
-        else:
-            lp = y * eta - np.exp(eta) - gammaln(y + 1)
-        return logsumexp(lp, axis=1) - np.log(eta.shape[1])
+        y = np.asarray(y, float)
+        out = np.empty(len(X))
+        for rows in self._chunks(X):
+            eta, yy = self._eta(X.iloc[rows]), y[rows, None]
+            if self.family == "normal":
+                lp = norm.logpdf(yy, eta, self.draws["residual_sd"][None, :])
+            elif self.family == "bernoulli":
+                lp = yy * eta - np.logaddexp(0.0, eta)
+            else:
+                lp = yy * eta - np.exp(eta) - gammaln(yy + 1)
+            out[rows] = logsumexp(lp, axis=1) - np.log(eta.shape[1])
+        return out
 
     def sample(self, X: pd.DataFrame, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-        eta = self._eta(X)
-        n, s = eta.shape
-        idx = rng.integers(0, s, size=(n, n_samples))
-        e = np.take_along_axis(eta, idx, axis=1)
-        if self.family == "normal":
-            return e + self.draws["residual_sd"][idx] * rng.standard_normal((n, n_samples))
-        if self.family == "bernoulli":
-            return (rng.random((n, n_samples)) < expit(e)).astype(float)
-        return rng.poisson(np.exp(e)).astype(float)
+        out = np.empty((len(X), n_samples))
+        for rows in self._chunks(X):
+            eta = self._eta(X.iloc[rows])
+            n, s = eta.shape
+            idx = rng.integers(0, s, size=(n, n_samples))
+            e = np.take_along_axis(eta, idx, axis=1)
+            if self.family == "normal":
+                out[rows] = e + self.draws["residual_sd"][idx] * rng.standard_normal((n, n_samples))
+            elif self.family == "bernoulli":
+                out[rows] = rng.random((n, n_samples)) < expit(e)
+            else:
+                out[rows] = rng.poisson(np.exp(e))
+        return out
 
 
 # ---------------------------------------------------------------------------------- model
@@ -191,9 +216,13 @@ class GlmmVI(Model):
         if roles.group is None:
             return False, "glmm_vi needs a group role (one grouping factor)"
         frame = observed.frame
+        if frame[roles.group].isna().any():
+            return False, f"glmm_vi needs a group label on every row; {roles.group!r} has missing values"
         bad = [c for c in roles.covariates if not pd.api.types.is_numeric_dtype(frame[c])]
         if bad:
             return False, f"glmm_vi needs numeric covariates; non-numeric: {bad}"
+        if not np.isfinite(frame[list(roles.covariates)].to_numpy(dtype=float)).all():
+            return False, "glmm_vi needs finite covariates (no missing values)"
         if not pd.api.types.is_numeric_dtype(frame[roles.outcome]):
             return False, f"glmm_vi needs a numeric outcome; {roles.outcome!r} is not"
         y = frame[roles.outcome].to_numpy(dtype=float)

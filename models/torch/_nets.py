@@ -1,28 +1,37 @@
-"""PyTorch building blocks of the causal networks: the two-headed net, seeded weight
-initialisation, the training loop with early stopping, and the thread/determinism guard.
+"""PyTorch building blocks of the causal networks, written functionally: a network is an
+architecture value (:class:`TwoHeadArch`, :class:`LogitArch`) plus a dict of weight tensors,
+so a fitted model pickles as plain tensors and rebuilds nothing.
 
-Nothing here touches the global RNG: weights, shuffles and dropout masks come from an
-explicit ``torch.Generator`` / ``numpy.random.Generator`` derived from the fit seed.
+PyTorch is imported inside the functions, never at module level (the layer test keeps
+heavy backends out of import time). Nothing here touches the global RNG: weights,
+shuffles and dropout masks come from an explicit ``torch.Generator`` /
+``numpy.random.Generator`` derived from the fit seed.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
-from torch.nn import functional as F
 
 from dgpbench.models.base import thread_count
+
+if TYPE_CHECKING:
+    import torch
+
+    Weights = dict[str, torch.Tensor]
+    Keep = tuple[torch.Tensor, torch.Generator]  # per-row keep probability, mask generator
 
 
 @contextmanager
 def torch_env():
     """One thread per worker (``thread_count()``) and deterministic kernels; restores both."""
+    import torch
+
     threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(thread_count())
     torch.use_deterministic_algorithms(True)
@@ -33,149 +42,188 @@ def torch_env():
         torch.use_deterministic_algorithms(det)
 
 
-Keep = tuple[torch.Tensor, torch.Generator]
+def _stack_shapes(prefix: str, n_in: int, width: int, depth: int) -> dict[str, tuple[int, ...]]:
+    out: dict[str, tuple[int, ...]] = {}
+    for i in range(depth):
+        out[f"{prefix}.{i}.weight"] = (width, n_in if i == 0 else width)
+        out[f"{prefix}.{i}.bias"] = (width,)
+    return out
 
 
-def _stack(n_in: int, width: int, depth: int) -> nn.ModuleList:
-    return nn.ModuleList(nn.Linear(n_in if i == 0 else width, width) for i in range(depth))
+def init_weights(shapes: dict[str, tuple[int, ...]], gen: torch.Generator) -> Weights:
+    """Glorot-uniform weight matrices, zero biases (and epsilon), drawn from ``gen`` in the
+    order of ``shapes``; every tensor requires grad."""
+    import torch
+
+    w = {}
+    for name, shape in shapes.items():
+        t = torch.zeros(shape)
+        if name.endswith("weight"):
+            bound = math.sqrt(6.0 / (shape[0] + shape[1]))
+            t.uniform_(-bound, bound, generator=gen)
+        w[name] = t.requires_grad_()
+    return w
 
 
-class TwoHeadNet(nn.Module):
+def _dense(w: Weights, prefix: str, z: torch.Tensor, depth: int, keep: Keep | None = None) -> torch.Tensor:
+    """``depth`` ELU layers; with ``keep``, inverted dropout of each hidden unit with the
+    row's own keep probability (DCN-PD's propensity dropout)."""
+    import torch
+    from torch.nn import functional as F
+
+    for i in range(depth):
+        z = F.elu(F.linear(z, w[f"{prefix}.{i}.weight"], w[f"{prefix}.{i}.bias"]))
+        if keep is not None:
+            p, gen = keep
+            z = z * (torch.rand(z.shape, generator=gen) < p[:, None]) / p[:, None]
+    return z
+
+
+def _out(w: Weights, prefix: str, z: torch.Tensor) -> torch.Tensor:
+    from torch.nn import functional as F
+
+    return F.linear(z, w[f"{prefix}.weight"], w[f"{prefix}.bias"]).squeeze(-1)
+
+
+@dataclass(frozen=True)
+class TwoHeadArch:
     """Shared ELU representation layers, one outcome head per arm, an optional propensity
     head (a logistic layer on the representation) and an optional scalar ``epsilon``
-    (Dragonnet's targeted-regularisation parameter).
+    (Dragonnet's targeted-regularisation parameter)."""
 
-    ``forward(x)`` returns ``(q0, q1, propensity_logit | None)`` for every row;
-    ``factual(x, t, keep)`` runs each row through its own arm's head only (training).
-    ``keep`` is a per-row keep probability for dropout on the heads' hidden units (DCN-PD),
-    with the generator that draws the masks.
-    """
+    n_in: int
+    hidden: int
+    layers: int
+    head_hidden: int
+    head_layers: int
+    propensity: bool = False
+    epsilon: bool = False
 
-    def __init__(self, n_in: int, hidden: int, layers: int, head_hidden: int, head_layers: int,
-                 propensity: bool = False, epsilon: bool = False):
-        super().__init__()
-        self.rep = _stack(n_in, hidden, layers)
-        self.heads = nn.ModuleList(_stack(hidden, head_hidden, head_layers) for _ in range(2))
-        self.outs = nn.ModuleList(nn.Linear(head_hidden if head_layers else hidden, 1) for _ in range(2))
-        self.prop = nn.Linear(hidden, 1) if propensity else None
-        self.epsilon = nn.Parameter(torch.zeros(1)) if epsilon else None
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        top = self.head_hidden if self.head_layers else self.hidden
+        out = _stack_shapes("rep", self.n_in, self.hidden, self.layers)
+        for arm in (0, 1):
+            out.update(_stack_shapes(f"head{arm}", self.hidden, self.head_hidden, self.head_layers))
+        for arm in (0, 1):
+            out.update({f"out{arm}.weight": (1, top), f"out{arm}.bias": (1,)})
+        if self.propensity:
+            out.update({"prop.weight": (1, self.hidden), "prop.bias": (1,)})
+        if self.epsilon:
+            out["epsilon"] = (1,)
+        return out
 
-    def _represent(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        for lin in self.rep:
-            x = F.elu(lin(x))
-        return x, (self.prop(x).squeeze(-1) if self.prop is not None else None)
+    def _represent(self, w: Weights, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        h = _dense(w, "rep", x, self.layers)
+        return h, (_out(w, "prop", h) if self.propensity else None)
 
-    def _head(self, arm: int, z: torch.Tensor, keep: Keep | None) -> torch.Tensor:
-        for lin in self.heads[arm]:
-            z = F.elu(lin(z))
-            if keep is not None:
-                p, gen = keep
-                z = z * (torch.rand(z.shape, generator=gen) < p[:, None]) / p[:, None]
-        return self.outs[arm](z).squeeze(-1)
+    def _head(self, w: Weights, arm: int, z: torch.Tensor, keep: Keep | None = None) -> torch.Tensor:
+        return _out(w, f"out{arm}", _dense(w, f"head{arm}", z, self.head_layers, keep))
 
-    def forward(self, x: torch.Tensor):
-        h, logit = self._represent(x)
-        return self._head(0, h, None), self._head(1, h, None), logit
+    def both(self, w: Weights, x: torch.Tensor):
+        """``(q0, q1, propensity_logit | None)`` for every row."""
+        h, logit = self._represent(w, x)
+        return self._head(w, 0, h), self._head(w, 1, h), logit
 
-    def factual(self, x: torch.Tensor, t: torch.Tensor, keep: Keep | None = None):
-        """``(q_t(x), propensity_logit | None)``: each row's outcome under its own arm."""
-        h, logit = self._represent(x)
+    def factual(self, w: Weights, x: torch.Tensor, t: torch.Tensor, keep: Keep | None = None):
+        """``(q_t(x), propensity_logit | None)``: each row through its own arm's head only."""
+        import torch
+
+        h, logit = self._represent(w, x)
         q = torch.zeros(len(x))
         for arm, rows in ((0, t < 0.5), (1, t > 0.5)):
             if rows.any():
-                q[rows] = self._head(arm, h[rows], None if keep is None else (keep[0][rows], keep[1]))
+                q[rows] = self._head(w, arm, h[rows], None if keep is None else (keep[0][rows], keep[1]))
         return q, logit
 
 
-class MLP(nn.Module):
-    """A plain ELU network with one output (the DCN-PD propensity network)."""
+@dataclass(frozen=True)
+class LogitArch:
+    """A one-output ELU network (the DCN-PD propensity network): its logit."""
 
-    def __init__(self, n_in: int, hidden: int, layers: int):
-        super().__init__()
-        self.body = _stack(n_in, hidden, layers)
-        self.out = nn.Linear(hidden if layers else n_in, 1)
+    n_in: int
+    hidden: int
+    layers: int
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for lin in self.body:
-            x = F.elu(lin(x))
-        return self.out(x).squeeze(-1)
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        top = self.hidden if self.layers else self.n_in
+        return {**_stack_shapes("body", self.n_in, self.hidden, self.layers),
+                "out.weight": (1, top), "out.bias": (1,)}
 
-
-def init_weights(net: nn.Module, gen: torch.Generator) -> nn.Module:
-    """Glorot-uniform weights and zero biases, drawn from ``gen`` (no global RNG)."""
-    for m in net.modules():
-        if isinstance(m, nn.Linear):
-            nn.init.xavier_uniform_(m.weight, generator=gen)
-            nn.init.zeros_(m.bias)
-    return net
+    def logit(self, w: Weights, x: torch.Tensor) -> torch.Tensor:
+        return _out(w, "out", _dense(w, "body", x, self.layers))
 
 
 class Adam:
     """Adam (Kingma & Ba 2015) with coupled L2 ``weight_decay`` on the ``decay`` tensors: the
     update of ``torch.optim.Adam`` (bias correction folded into the step size), written out
     because the first ``torch.optim`` step imports ``torch._dynamo`` (seconds of CPU in
-    every fresh worker) and because in-place ``_foreach`` updates into preallocated
-    buffers make a step of these small nets markedly cheaper."""
+    every fresh worker process). In-place ``_foreach`` updates into preallocated buffers
+    keep a step cheap; a test checks it against ``torch.optim.Adam``."""
 
     def __init__(self, decay: list[torch.Tensor], rest: list[torch.Tensor], lr: float,
                  weight_decay: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        import torch
+
         self.params, self.n_decay = [*decay, *rest], len(decay)
         self.lr, self.wd, self.betas, self.eps, self.steps = lr, weight_decay, betas, eps, 0
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-        self.denom = [torch.zeros_like(p) for p in self.params]
+        self.m, self.v, self.denom = ([torch.zeros_like(p) for p in self.params] for _ in range(3))
 
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
 
-    @torch.no_grad()
     def step(self) -> None:
+        import torch
+
         self.steps += 1
         b1, b2 = self.betas
         root_c2 = math.sqrt(1 - b2 ** self.steps)
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
         ps, m, v, d = ([xs[i] for i in live] for xs in (self.params, self.m, self.v, self.denom))
-        grads = [p.grad for p in ps]
-        decayed = [i for i, j in enumerate(live) if j < self.n_decay]
-        if self.wd and decayed:
-            torch._foreach_add_([grads[i] for i in decayed], [ps[i] for i in decayed], alpha=self.wd)
-        torch._foreach_lerp_(m, grads, 1 - b1)
-        torch._foreach_mul_(v, b2)
-        torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
-        torch._foreach_copy_(d, v)
-        torch._foreach_sqrt_(d)
-        torch._foreach_add_(d, self.eps * root_c2)
-        torch._foreach_addcdiv_(ps, m, d, value=-self.lr * root_c2 / (1 - b1 ** self.steps))
+        with torch.no_grad():
+            grads = [p.grad for p in ps]
+            decayed = [k for k, i in enumerate(live) if i < self.n_decay]
+            if self.wd and decayed:
+                torch._foreach_add_([grads[k] for k in decayed], [ps[k] for k in decayed], alpha=self.wd)
+            torch._foreach_lerp_(m, grads, 1 - b1)
+            torch._foreach_mul_(v, b2)
+            torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
+            torch._foreach_copy_(d, v)
+            torch._foreach_sqrt_(d)
+            torch._foreach_add_(d, self.eps * root_c2)
+            torch._foreach_addcdiv_(ps, m, d, value=-self.lr * root_c2 / (1 - b1 ** self.steps))
 
 
-def train(net: nn.Module, loss: Callable[[np.ndarray], torch.Tensor], valid_loss: Callable[[], float],
+def train(w: Weights, loss: Callable[[np.ndarray], torch.Tensor], valid_loss: Callable[[], float],
           batches: Callable[[], Iterable[np.ndarray]], *, epochs: int, lr: float,
-          weight_decay: float, patience: int) -> tuple[dict[str, torch.Tensor], int]:
-    """:class:`Adam` on ``loss(batch_rows)`` with L2 ``weight_decay`` on the weight matrices only;
-    after each epoch ``valid_loss()`` is evaluated, and the weights of the best epoch are
-    restored at the end (early stopping after ``patience`` epochs without improvement).
-    Returns the best state dict and the best epoch."""
-    named = list(net.named_parameters())
-    opt = Adam([p for n, p in named if n.endswith("weight")], [p for n, p in named if not n.endswith("weight")],
-               lr, weight_decay)
-    best, best_epoch, best_state = math.inf, 0, copy.deepcopy(net.state_dict())
+          weight_decay: float, patience: int) -> tuple[Weights, int]:
+    """:class:`Adam` on ``loss(batch_rows)`` with L2 ``weight_decay`` on the weight matrices
+    only; after each epoch ``valid_loss()`` is evaluated, and the weights of the best epoch
+    are returned (early stopping after ``patience`` epochs without improvement), detached,
+    with that epoch."""
+    import torch
+
+    opt = Adam([p for n, p in w.items() if n.endswith("weight")],
+               [p for n, p in w.items() if not n.endswith("weight")], lr, weight_decay)
+
+    def snapshot() -> Weights:
+        return {n: p.detach().clone() for n, p in w.items()}
+
+    best, best_epoch, best_w = math.inf, 0, snapshot()
     for epoch in range(1, epochs + 1):
-        net.train()
         for rows in batches():
             opt.zero_grad()
             loss(rows).backward()
             opt.step()
-        net.eval()
         with torch.no_grad():
             v = valid_loss()
         if not math.isfinite(v):
             raise FloatingPointError(f"validation loss is {v} at epoch {epoch} (training diverged)")
         if v < best:
-            best, best_epoch, best_state = v, epoch, copy.deepcopy(net.state_dict())
+            best, best_epoch, best_w = v, epoch, snapshot()
         elif epoch - best_epoch >= patience:
             break
-    return best_state, best_epoch
+    return best_w, best_epoch
 
 
 def minibatches(rng: np.random.Generator, rows: np.ndarray, size: int) -> list[np.ndarray]:

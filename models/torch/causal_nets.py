@@ -20,25 +20,28 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import torch
-from torch.nn import functional as F
 
 from dgpbench.generators.base import Observed
 from dgpbench.models.base import Capabilities, Fitted, Model
 from dgpbench.models.torch import _nets
 from dgpbench.params import param
 
+if TYPE_CHECKING:  # PyTorch is imported inside functions only (see _nets)
+    import torch
+
 
 @dataclass(frozen=True)
 class NetParams:
-    epochs: int = param(300, "maximum training epochs (early stopping usually ends sooner)", ge=1)
+    epochs: int = param(200, "maximum training epochs (early stopping usually ends sooner)", ge=1)
     hidden: int = param(200, "units of each shared representation layer", ge=1)
     layers: int = param(3, "shared representation layers", ge=1)
     head_hidden: int = param(100, "units of each outcome-head layer", ge=1)
     head_layers: int = param(2, "hidden layers of each outcome head", ge=0)
-    lr: float = param(1e-3, "Adam learning rate", gt=0)
+    lr: float = param(2e-3, "Adam learning rate", gt=0)
     weight_decay: float = param(3e-2, "L2 penalty on the weight matrices", ge=0)
     batch_size: int = param(128, "rows per mini-batch (0: full batch)", ge=0)
     patience: int = param(30, "epochs without validation improvement before stopping", ge=1)
@@ -55,14 +58,11 @@ class DragonnetParams(NetParams):
 
 @dataclass(frozen=True)
 class DCNPDParams(NetParams):
-    # dropout noise slows convergence: a larger step and a tighter cap keep a fit within ~5 s
-    epochs: int = param(200, "maximum training epochs (early stopping usually ends sooner)", ge=1)
-    lr: float = param(2e-3, "Adam learning rate", gt=0)
     gamma: float = param(1.0, "propensity-dropout offset: drop rate 1 - gamma/2 - H(e(x))/2", ge=0, le=1)
     propensity_hidden: int = param(32, "units of the propensity network's hidden layer", ge=1)
 
 
-SMOKE = {"epochs": 4, "hidden": 16, "head_hidden": 8, "patience": 2, "ensemble": 1}
+SMOKE = {"epochs": 4, "hidden": 16, "head_hidden": 8, "patience": 2}  # fits in well under a second
 
 
 @dataclass
@@ -84,9 +84,9 @@ class _Scaling:
     y_mean: float
     y_sd: float
 
-    def x(self, frame: pd.DataFrame) -> torch.Tensor:
+    def x(self, frame: pd.DataFrame) -> np.ndarray:
         x = frame[list(self.covariates)].to_numpy(dtype=float)
-        return torch.as_tensor((x - self.x_mean) / self.x_sd, dtype=torch.float32)
+        return ((x - self.x_mean) / self.x_sd).astype(np.float32)
 
 
 def _scaling(observed: Observed, train: np.ndarray) -> _Scaling:
@@ -117,28 +117,20 @@ def _split(observed: Observed, rng: np.random.Generator, fraction: float) -> tup
 class CausalFitted(Fitted):
     """An ensemble of two-headed nets: potential outcomes and a Gaussian y | x, t.
 
-    Weights are stored as CPU tensors; nets are rebuilt lazily after unpickling."""
+    ``weights`` holds each member's tensors (CPU, detached), so the object pickles as is."""
 
-    def __init__(self, scaling: _Scaling, treatment: str, arch: dict[str, Any],
-                 states: list[dict[str, torch.Tensor]]):
-        self.scaling, self.treatment, self.arch, self.states = scaling, treatment, arch, states
+    def __init__(self, scaling: _Scaling, treatment: str, arch: _nets.TwoHeadArch,
+                 weights: list[dict[str, torch.Tensor]], best_epochs: list[int]):
+        self.scaling, self.treatment, self.arch, self.weights = scaling, treatment, arch, weights
+        self.best_epochs = best_epochs  # early-stopping epoch of each member (diagnostic)
         self.resid_sd = np.ones(2)  # per arm, set by the model after training
-        self.best_epochs: list[int] = []  # early-stopping epoch of each member (diagnostic)
-        self._built: list[_nets.TwoHeadNet] | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_built": None}
 
     def _both(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
         with _nets.torch_env(), torch.no_grad():
-            if self._built is None:
-                self._built = []
-                for state in self.states:
-                    net = _nets.TwoHeadNet(**self.arch)
-                    net.load_state_dict(state)
-                    self._built.append(net.eval())
-            x = self.scaling.x(X)
-            q = np.mean([np.stack([o.double().numpy() for o in net(x)[:2]]) for net in self._built], axis=0)
+            x = torch.from_numpy(self.scaling.x(X))
+            q = np.mean([[o.double().numpy() for o in self.arch.both(w, x)[:2]] for w in self.weights], axis=0)
         s = self.scaling
         return s.y_mean + s.y_sd * q[0], s.y_mean + s.y_sd * q[1]
 
@@ -212,46 +204,48 @@ class CausalNet(Model):
     def _batches(self, data: _Data, rng: np.random.Generator) -> list[np.ndarray]:
         return _nets.minibatches(rng, data.train, self.params.batch_size)
 
-    def _loss(self, net: _nets.TwoHeadNet, data: _Data, rows: np.ndarray, extra: Any,
-              gen: torch.Generator) -> torch.Tensor:
-        q, _ = net.factual(data.x[rows], data.t[rows])
-        return torch.mean((data.y[rows] - q) ** 2)
+    def _loss(self, arch: _nets.TwoHeadArch, w: dict[str, torch.Tensor], data: _Data, rows: np.ndarray,
+              extra: Any, gen: torch.Generator) -> torch.Tensor:
+        q, _ = arch.factual(w, data.x[rows], data.t[rows])
+        return ((data.y[rows] - q) ** 2).mean()
 
     # --- shared machinery -----------------------------------------------------------------
     def _fit(self, observed: Observed, seed: int) -> CausalFitted:
+        import torch
+
         p = self.params
         rng = np.random.default_rng(seed)
         train, valid = _split(observed, rng, p.valid_fraction)
         scaling = _scaling(observed, train)
         t = observed.frame[observed.roles.treatment].to_numpy(dtype=float)
-        arch = dict(n_in=len(scaling.covariates), hidden=p.hidden, layers=p.layers,
-                    head_hidden=p.head_hidden, head_layers=p.head_layers,
-                    propensity=self._propensity_head, epsilon=self._epsilon)
+        arch = _nets.TwoHeadArch(len(scaling.covariates), p.hidden, p.layers, p.head_hidden,
+                                 p.head_layers, self._propensity_head, self._epsilon)
         with _nets.torch_env():
-            data = _Data(scaling.x(observed.frame), torch.as_tensor(t, dtype=torch.float32),
+            data = _Data(torch.from_numpy(scaling.x(observed.frame)), torch.as_tensor(t, dtype=torch.float32),
                          torch.as_tensor((observed.y - scaling.y_mean) / scaling.y_sd, dtype=torch.float32),
                          train, valid)
             extra = self._prepare(data, seed)
             runs = [self._train_one(data, arch, extra, int(s))
                     for s in np.random.SeedSequence(seed).generate_state(p.ensemble)]
-        fitted = CausalFitted(scaling, observed.roles.treatment, arch, [state for state, _ in runs])
-        fitted.best_epochs = [epoch for _, epoch in runs]
+        fitted = CausalFitted(scaling, observed.roles.treatment, arch, [w for w, _ in runs], [e for _, e in runs])
         fitted.resid_sd = _residual_sd(fitted, observed, valid, train)
         return fitted
 
-    def _train_one(self, data: _Data, arch: dict[str, Any], extra: Any,
+    def _train_one(self, data: _Data, arch: _nets.TwoHeadArch, extra: Any,
                    seed: int) -> tuple[dict[str, torch.Tensor], int]:
         """One ensemble member: its best weights and the epoch they come from."""
+        import torch
+
         p = self.params
         gen = torch.Generator().manual_seed(seed)
         rng = np.random.default_rng(seed)
-        net = _nets.init_weights(_nets.TwoHeadNet(**arch), gen)
+        w = _nets.init_weights(arch.shapes(), gen)
         xv, tv, yv = data.x[data.valid], data.t[data.valid], data.y[data.valid]
 
         def valid_loss() -> float:
-            return float(torch.mean((yv - net.factual(xv, tv)[0]) ** 2))
+            return float(((yv - arch.factual(w, xv, tv)[0]) ** 2).mean())
 
-        return _nets.train(net, lambda rows: self._loss(net, data, rows, extra, gen), valid_loss,
+        return _nets.train(w, lambda rows: self._loss(arch, w, data, rows, extra, gen), valid_loss,
                            lambda: self._batches(data, rng), epochs=p.epochs, lr=p.lr,
                            weight_decay=p.weight_decay, patience=p.patience)
 
@@ -281,13 +275,15 @@ class Dragonnet(CausalNet):
     _propensity_head = True
     _epsilon = True
 
-    def _loss(self, net, data, rows, extra, gen):
+    def _loss(self, arch, w, data, rows, extra, gen):
+        from torch.nn import functional as F
+
         t, y = data.t[rows], data.y[rows]
-        q, logit = net.factual(data.x[rows], t)
-        g = (torch.sigmoid(logit) + 0.01) / 1.02  # as in the reference code: keeps 1/g finite
-        perturbed = q + net.epsilon * (t / g - (1 - t) / (1 - g))
-        return (torch.mean((y - q) ** 2) + self.params.alpha * F.binary_cross_entropy(g, t)
-                + self.params.beta * torch.mean((y - perturbed) ** 2))
+        q, logit = arch.factual(w, data.x[rows], t)
+        g = (logit.sigmoid() + 0.01) / 1.02  # as in the reference code: keeps 1/g finite
+        perturbed = q + w["epsilon"] * (t / g - (1 - t) / (1 - g))
+        return (((y - q) ** 2).mean() + self.params.alpha * F.binary_cross_entropy(g, t)
+                + self.params.beta * ((y - perturbed) ** 2).mean())
 
 
 class DCNPD(CausalNet):
@@ -299,22 +295,25 @@ class DCNPD(CausalNet):
     def _prepare(self, data: _Data, seed: int) -> torch.Tensor:
         """Fit the propensity network (BCE, early stopping on the valid rows) and return every
         row's keep probability 1 - drop, drop = 1 - gamma/2 - H(e(x))/2 (H in bits)."""
+        import torch
+        from torch.nn import functional as F
+
         p = self.params
         gen = torch.Generator().manual_seed(seed)
         rng = np.random.default_rng([seed, 1])
-        net = _nets.init_weights(_nets.MLP(data.x.shape[1], p.propensity_hidden, 1), gen)
+        arch = _nets.LogitArch(data.x.shape[1], p.propensity_hidden, 1)
+        w = _nets.init_weights(arch.shapes(), gen)
 
         def bce(rows: np.ndarray) -> torch.Tensor:
-            return F.binary_cross_entropy_with_logits(net(data.x[rows]), data.t[rows])
+            return F.binary_cross_entropy_with_logits(arch.logit(w, data.x[rows]), data.t[rows])
 
-        state, _ = _nets.train(net, bce, lambda: float(bce(data.valid)),
-                               lambda: _nets.minibatches(rng, data.train, p.batch_size),
-                               epochs=p.epochs, lr=p.lr, weight_decay=p.weight_decay, patience=p.patience)
-        net.load_state_dict(state)
+        w, _ = _nets.train(w, bce, lambda: float(bce(data.valid)),
+                           lambda: _nets.minibatches(rng, data.train, p.batch_size),
+                           epochs=p.epochs, lr=p.lr, weight_decay=p.weight_decay, patience=p.patience)
         with torch.no_grad():
-            e = torch.sigmoid(net(data.x)).clamp(1e-6, 1 - 1e-6)
-        entropy = -(e * torch.log2(e) + (1 - e) * torch.log2(1 - e))
-        return (p.gamma / 2 + entropy / 2).clamp(min=0.05)
+            e = arch.logit(w, data.x).sigmoid().clamp(1e-6, 1 - 1e-6)
+        entropy = -(e * e.log2() + (1 - e) * (1 - e).log2())
+        return (p.gamma / 2 + entropy / 2).clamp(min=0.05)  # floor: gamma = 0 could keep nothing
 
     def _batches(self, data: _Data, rng: np.random.Generator) -> list[np.ndarray]:
         """Each arm's rows cut into the same number k of batches (k = train rows / 2 batch
@@ -325,6 +324,6 @@ class DCNPD(CausalNet):
         arms = [np.array_split(rng.permutation(data.train[t == a]), k) for a in (1, 0)]
         return [b for pair in zip(*arms) for b in pair if len(b)]
 
-    def _loss(self, net, data, rows, keep, gen):
-        q, _ = net.factual(data.x[rows], data.t[rows], keep=(keep[rows], gen))
-        return torch.mean((data.y[rows] - q) ** 2)
+    def _loss(self, arch, w, data, rows, keep, gen):
+        q, _ = arch.factual(w, data.x[rows], data.t[rows], keep=(keep[rows], gen))
+        return ((data.y[rows] - q) ** 2).mean()

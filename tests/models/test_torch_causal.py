@@ -139,3 +139,35 @@ def test_dcn_pd_alternates_arms_and_drops_by_propensity(monkeypatch):
     assert [a.pop() for a in arms] == [1.0, 0.0] * (len(arms) // 2)  # treated, control, ...
     keep = seen["keep"].numpy()
     assert ((keep >= 0.5 - 1e-6) & (keep <= 1 + 1e-6)).all() and keep.std() > 0
+
+
+def test_fit_leaves_torch_global_state_alone():
+    import torch
+
+    observed, _ = ihdp(1)
+    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    state = torch.random.get_rng_state()
+    load_model("dragonnet", **SMALL).fit(observed, 0)
+    assert torch.equal(torch.random.get_rng_state(), state)  # seeded through explicit generators
+    assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == (threads, det)
+
+
+def test_adam_matches_torch_optim():
+    import torch
+
+    from dgpbench.models.torch._nets import Adam
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(7, 5, generator=gen)
+    w, b = torch.randn(5, 3, generator=gen), torch.randn(3, generator=gen)
+    ours = [w.clone().requires_grad_(), b.clone().requires_grad_()]
+    ref = [w.clone().requires_grad_(), b.clone().requires_grad_()]
+    opt = Adam([ours[0]], [ours[1]], lr=1e-2, weight_decay=0.1)
+    ref_opt = torch.optim.Adam([{"params": [ref[0]], "weight_decay": 0.1}, {"params": [ref[1]]}], lr=1e-2)
+    for _ in range(50):
+        for (pw, pb), o in ((ours, opt), (ref, ref_opt)):
+            o.zero_grad()
+            ((x @ pw + pb) ** 2).sum().backward()
+            o.step()
+    torch.testing.assert_close(ours[0], ref[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(ours[1], ref[1], rtol=1e-5, atol=1e-6)
