@@ -22,7 +22,7 @@ from dgpbench.errors import BadInput, closest
 TOP_KEYS = {"name": str, "description": str, "seeds": list, "time_limit": (int, float),
             "generators": list, "models": list, "metrics": (str, list)}
 REQUIRED = ("name", "seeds", "generators", "models")
-ENTRY_KEYS = ("name", "label", "params", "seeds")
+ENTRY_KEYS = ("name", "label", "params", "seeds", "generators")
 MAX_SEED = 2**32 - 1
 MAX_PARAM_INT = 2**53
 DEFAULT_TIME_LIMIT = 600.0
@@ -37,6 +37,7 @@ class Entry:
     label: str
     params: dict[str, Any] = field(default_factory=dict)
     seeds: tuple[int, ...] | None = None
+    on: tuple[str, ...] | None = None  # models only (key `generators`): the generator labels or names it runs on
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Suite:
 
     def to_dict(self) -> dict[str, Any]:
         def entry(e: Entry) -> dict[str, Any]:
-            return {"name": e.name, "label": e.label, "params": e.params, **({"seeds": list(e.seeds)} if e.seeds else {})}
+            return {"name": e.name, "label": e.label, "params": e.params, **({"seeds": list(e.seeds)} if e.seeds else {}),
+                    **({"generators": list(e.on)} if e.on else {})}
         return {"name": self.name, "description": self.description, "seeds": list(self.seeds),
                 "time_limit": self.time_limit, "metrics": "all" if self.metrics is None else list(self.metrics),
                 "generators": [entry(e) for e in self.generators], "models": [entry(e) for e in self.models]}
@@ -128,7 +130,7 @@ def _fail(source: str, key: str, msg: str) -> BadInput:
     return BadInput(f"{source}: {key}: {msg}")
 
 
-def _entries(doc: dict, kind: str, source: str) -> tuple[Entry, ...]:
+def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = ()) -> tuple[Entry, ...]:
     from dgpbench.generators.registry import GENERATORS
     from dgpbench.models.registry import MODELS
     from dgpbench.params import validate as validate_params
@@ -172,7 +174,19 @@ def _entries(doc: dict, kind: str, source: str) -> tuple[Entry, ...]:
             if kind != "generators":
                 raise _fail(source, f"{key}.seeds", "only generators may override the suite's seeds")
             seeds = _seeds(seeds, source, f"{key}.seeds")
-        out.append(Entry(name, label, dict(params), seeds))
+        on = item.get("generators")
+        if on is not None:
+            if kind != "models":
+                raise _fail(source, f"{key}.generators", "only models may be restricted to some generators")
+            if not isinstance(on, list) or not on or not all(isinstance(x, str) for x in on):
+                raise _fail(source, f"{key}.generators", "must be a non-empty list of generator labels or names")
+            valid = {g.label for g in generators} | {g.name for g in generators}
+            for j, x in enumerate(on):
+                if x not in valid:
+                    raise _fail(source, f"{key}.generators[{j}]",
+                                f"{x!r} is no generator of this suite; {closest(x, valid)}")
+            on = tuple(on)
+        out.append(Entry(name, label, dict(params), seeds, on))
     return tuple(out)
 
 
@@ -223,5 +237,6 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
                 raise _fail(source, f"metrics[{i}]", f"unknown metric {m!r}; {closest(str(m), METRICS.names())}")
         metric_names = tuple(metrics)
     return Suite(name=name, description=doc.get("description", "") or "", seeds=tuple(seeds),
-                 generators=_entries(doc, "generators", source), models=_entries(doc, "models", source),
+                 generators=(gens := _entries(doc, "generators", source)),
+                 models=_entries(doc, "models", source, gens),
                  metrics=metric_names, time_limit=float(time_limit), source=source)

@@ -20,6 +20,7 @@ MODELS = Registry("model", "dgpbench.models", {
     "glmm_vi": "dgpbench.models.tfp.glmm_vi:GlmmVI",
     # PyTorch
     "diffusion": "dgpbench.models.torch.diffusion:Diffusion",
+    "diffusion_joint": "dgpbench.models.torch.diffusion:DiffusionJoint",
     "tarnet": "dgpbench.models.torch.causal_nets:TARNet",
     "dcn_pd": "dgpbench.models.torch.causal_nets:DCNPD",
     "dragonnet": "dgpbench.models.torch.causal_nets:Dragonnet",

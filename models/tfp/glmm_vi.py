@@ -49,6 +49,7 @@ from scipy.stats import norm
 
 from dgpbench.generators.base import Observed, coefficient_table
 from dgpbench.models.base import Capabilities, Fitted, Model
+from dgpbench.models.tfp._glmm_start import moment_start
 from dgpbench.params import param
 
 FAMILIES = ("normal", "bernoulli", "poisson")
@@ -94,7 +95,9 @@ class GlmmVIFitted(Fitted):
     means of the group effects and of the two sds. ``mean``/``sd``/``logpdf``/``sample``
     are those of the posterior predictive of y given the row's group and covariates,
     averaged over ``draws`` surrogate draws of (beta, u, sds); a group unseen in fitting
-    gets a fresh effect drawn from Normal(0, group_sd).
+    gets a fresh effect drawn from Normal(0, group_sd) (one draw per posterior draw, shared
+    by all unseen groups: per-row summaries are exact, joint samples of two unseen groups
+    are correlated).
     """
 
     def __init__(self, *, family, covariates, group, labels, coef_mean, coef_sd, group_mean,
@@ -203,8 +206,8 @@ class GlmmVIFitted(Fitted):
 
 class GlmmVI(Model):
     name = "glmm_vi"
-    description = ("Random-intercept GLMM (Normal/Bernoulli/Poisson) by mean-field VI on a TFP "
-                   "joint distribution")
+    description = ("Random-intercept GLMM (Normal/Bernoulli/Poisson): a TFP joint distribution "
+                   "fitted by VI with a factored Normal surrogate")
     version = "1"
     Params = GlmmVIParams
     capabilities = Capabilities(conditional=True, log_density=True, coefficients=True,
@@ -247,71 +250,6 @@ def _design(observed: Observed):
     return X, observed.y, codes.astype(np.int64), labels
 
 
-@dataclass
-class _Start:
-    """Moment estimates and the fixed linear maps of the surrogate's coordinates."""
-
-    sds: np.ndarray      # group sd (, residual sd)
-    sds_sd: np.ndarray   # their asymptotic sds
-    beta: np.ndarray     # fixed effects
-    cov_beta: np.ndarray  # their covariance, group effects integrated out
-    u: np.ndarray        # group effects
-    var_u: np.ndarray    # their variance given the fixed effects
-    M: np.ndarray        # E[u | beta] = const + M beta   (groups x fixed effects)
-
-
-def _start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_groups: int,
-           iterations: int = 50) -> _Start:
-    """Where the surrogate starts, and how its coordinates are laid out.
-
-    Henderson's mixed-model equations, solved by block elimination (the group block is
-    diagonal), give the fixed and group effects for given variances; EM updates of the
-    group variance (and of the residual variance, Normal family) alternate with them, inside
-    penalised IRLS for Bernoulli and Poisson. Tens of milliseconds in numpy.
-    """
-    n, p = X.shape
-    eta = np.zeros(n)
-    if family == "normal":
-        w, z = np.ones(n), y
-        phi = max(np.var(y - X @ np.linalg.lstsq(X, y, rcond=None)[0]), 1e-6)
-        tau2 = 0.1 * phi
-    else:
-        phi, tau2 = 1.0, 0.1
-        m = np.clip(y.mean(), 1e-3, 1 - 1e-3) if family == "bernoulli" else max(y.mean(), 1e-3)
-        eta[:] = np.log(m / (1 - m)) if family == "bernoulli" else np.log(m)
-    for _ in range(iterations):
-        if family != "normal":
-            eta = np.clip(eta, -30, 30)
-            mu = expit(eta) if family == "bernoulli" else np.exp(eta)
-            w = np.maximum(mu * (1 - mu) if family == "bernoulli" else mu, 1e-8)
-            z = eta + (y - mu) / w
-        wX = w[:, None] * X
-        n_g = np.bincount(g, weights=w, minlength=n_groups)
-        XtWZ = np.stack([np.bincount(g, weights=wX[:, j], minlength=n_groups) for j in range(p)])
-        ZtWz = np.bincount(g, weights=w * z, minlength=n_groups)
-        d = n_g + phi / tau2
-        S = X.T @ wX - (XtWZ / d) @ XtWZ.T  # Schur complement: precision of beta * phi
-        beta = np.linalg.solve(S, wX.T @ z - XtWZ @ (ZtWz / d))
-        u = (ZtWz - XtWZ.T @ beta) / d
-        var_u = phi / d
-        tau2 = max(np.mean(u ** 2 + var_u), 1e-4)
-        eta = X @ beta + u[g]
-        if family == "normal":
-            r = y - eta
-            phi = max((r @ r + np.sum(n_g * var_u)) / n, 1e-8)
-    # asymptotic sds of the two sds: var(tau^2) ~ 2 / sum_g (tau^2 + phi / n_g)^-2 and
-    # var(sigma) ~ sigma^2 / (2 (n - groups))
-    has = n_g > 0
-    tau2_sd = np.sqrt(2.0 / np.sum((tau2 + phi / n_g[has]) ** -2.0))
-    sds, sds_sd = [np.sqrt(tau2)], [tau2_sd / (2 * np.sqrt(tau2))]
-    if family == "normal":
-        sds.append(np.sqrt(phi))
-        sds_sd.append(np.sqrt(phi / (2.0 * max(n - n_groups, 1))))
-    cov_beta = phi * np.linalg.inv(S)
-    return _Start(np.array(sds), np.array(sds_sd), beta, (cov_beta + cov_beta.T) / 2, u, var_u,
-                  -(XtWZ / d).T)
-
-
 def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
     from dgpbench.models.tfp._tf import tf_modules
 
@@ -324,7 +262,7 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
     X, y, g, labels = _design(observed)
     n_groups, n_fixed = len(labels), X.shape[1]
     n_sd = 2 if p.family == "normal" else 1
-    st = _start(p.family, X, y, g, n_groups)
+    st = moment_start(p.family, X, y, g, n_groups)
 
     # Surrogate coordinates theta = [softplus^-1(sds), w, v], all factored Normal:
     #   beta = L w          L = chol(cov_beta): whitened fixed effects

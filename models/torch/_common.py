@@ -4,11 +4,13 @@
 standardised; categorical ones (bool/object/category, forced ones such as group and unit
 ids, integer-valued columns -- int dtype, or floats such as 0.0/1.0 -- with at most
 ``MAX_LEVELS`` levels) one-hot encoded and decoded by argmax back to the column's dtype;
-other int columns standardised and rounded back.
+other int columns standardised and rounded back. Categoricals with many levels can be
+coded in analog bits instead (``bits_above``), for models that generate them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +28,20 @@ class _Column:
     loc: float = 0.0
     scale: float = 1.0
     levels: tuple = ()
+    bits: bool = False        # categorical as +-1 analog bits instead of one-hot
 
     @property
     def width(self) -> int:
-        return len(self.levels) if self.kind == "categorical" else 1
+        if self.kind != "categorical":
+            return 1
+        return max(1, math.ceil(math.log2(len(self.levels)))) if self.bits else len(self.levels)
+
+    def codebook(self) -> np.ndarray:
+        """One row per level: the identity (one-hot) or the level's binary code in +-1."""
+        k = len(self.levels)
+        if not self.bits:
+            return np.eye(k)
+        return 2.0 * ((np.arange(k)[:, None] >> np.arange(self.width)[None, :]) & 1) - 1.0
 
 
 def _few_integer_levels(s: pd.Series) -> bool:
@@ -41,9 +53,16 @@ def _few_integer_levels(s: pd.Series) -> bool:
 
 
 class TabularCodec:
-    """Frame <-> float matrix: standardised numerics, one-hot categoricals (argmax back)."""
+    """Frame <-> float matrix: standardised numerics, one-hot categoricals (argmax back).
 
-    def __init__(self, frame: pd.DataFrame, columns: list[str], force_categorical=()):
+    With ``bits_above=K``, a categorical with more than K levels is coded in
+    ceil(log2 levels) +-1 "analog bits" (Chen et al. 2022, arXiv:2208.04202) and decoded to
+    the level whose code is nearest. Diffusion over a wide one-hot block (85 counties) fails:
+    the rows it samples lose the other columns' distribution, not only the county's.
+    """
+
+    def __init__(self, frame: pd.DataFrame, columns: list[str], force_categorical=(),
+                 bits_above: int | None = None):
         self.columns: list[_Column] = []
         for name in columns:
             s = frame[name]
@@ -51,7 +70,9 @@ class TabularCodec:
             cat = (name in force_categorical or pd.api.types.is_bool_dtype(dtype)
                    or not pd.api.types.is_numeric_dtype(dtype) or _few_integer_levels(s))
             if cat:
-                self.columns.append(_Column(name, "categorical", dtype, levels=tuple(pd.unique(s.sort_values()))))
+                levels = tuple(pd.unique(s.sort_values()))
+                bits = bits_above is not None and len(levels) > bits_above
+                self.columns.append(_Column(name, "categorical", dtype, levels=levels, bits=bits))
             else:
                 v = s.to_numpy(dtype=float)
                 sd = float(v.std())
@@ -72,10 +93,10 @@ class TabularCodec:
             s = frame[c.name]
             if c.kind == "categorical":
                 idx = pd.Index(c.levels).get_indexer(s)   # unseen level -> -1 -> all zeros
-                onehot = np.zeros((len(s), c.width))
+                code = np.zeros((len(s), c.width))
                 ok = idx >= 0
-                onehot[np.flatnonzero(ok), idx[ok]] = 1.0
-                parts.append(onehot)
+                code[ok] = c.codebook()[idx[ok]]
+                parts.append(code)
             else:
                 parts.append(((s.to_numpy(dtype=float) - c.loc) / c.scale)[:, None])
         return np.concatenate(parts, axis=1) if parts else np.zeros((len(frame), 0))
@@ -86,7 +107,8 @@ class TabularCodec:
             block = Z[:, j:j + c.width]
             j += c.width
             if c.kind == "categorical":
-                out[c.name] = pd.Series(np.asarray(c.levels, dtype=object)[block.argmax(axis=1)]).astype(c.dtype)
+                nearest = (block @ c.codebook().T).argmax(axis=1)   # = argmax of a one-hot block
+                out[c.name] = pd.Series(np.asarray(c.levels, dtype=object)[nearest]).astype(c.dtype)
             elif c.kind == "integer":
                 out[c.name] = np.rint(block[:, 0] * c.scale + c.loc).astype(c.dtype)
             else:

@@ -44,6 +44,7 @@ from dgpbench.models.torch._common import TabularCodec
 from dgpbench.params import param
 
 MAX_WIDTH = 2000         # refuse data whose encoding is wider than this
+BITS_ABOVE = 8           # joint mode: categoricals with more levels are generated as analog bits
 TIME_DIM = 64            # sinusoidal time embedding
 BETA_BAR_1 = 0.99996     # beta_bar(1) = 1 - alpha_bar(1)
 
@@ -361,7 +362,7 @@ class _DiffusionBase(Model):
         force = {c for c in (r.group, r.unit) if c is not None}
         if self.joint:
             cols = [c for c in observed.frame.columns if c in r.columns()]
-            return TabularCodec(observed.frame, cols, force), None
+            return TabularCodec(observed.frame, cols, force, bits_above=BITS_ABOVE), None
         inputs = [c for c in r.columns() if c != r.outcome]
         return TabularCodec(observed.frame, [r.outcome]), TabularCodec(observed.frame, inputs, force)
 

@@ -22,7 +22,8 @@ from dgpbench.generators.base import Observed, Roles  # noqa: E402
 from dgpbench.generators.registry import load_generator  # noqa: E402
 from dgpbench.models.base import Coefficients, ConditionalDistribution, VarianceComponents  # noqa: E402
 from dgpbench.models.registry import load_model  # noqa: E402
-from dgpbench.models.tfp.glmm_vi import GlmmVI, _design, _start  # noqa: E402
+from dgpbench.models.tfp._glmm_start import moment_start  # noqa: E402
+from dgpbench.models.tfp.glmm_vi import GlmmVI, _design  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:distutils Version classes:DeprecationWarning")
 
@@ -35,6 +36,7 @@ def radon():
     return observed, GlmmVI().fit(observed, seed=0)
 
 
+@pytest.mark.slow
 def test_radon_mn_matches_the_reml_reference(radon):
     _, fitted = radon
     coef = fitted.coefficients().set_index("name")["estimate"]
@@ -64,11 +66,12 @@ def test_start_is_close_to_reml_without_tensorflow():
     """The numpy moment start (mixed-model equations + EM = ML) lands near REML already."""
     observed, _ = load_generator("radon_mn").sample(0)
     X, y, g, labels = _design(observed)
-    st = _start("normal", X, y, g, len(labels))
+    st = moment_start("normal", X, y, g, len(labels))
     assert st.beta == pytest.approx([REF["intercept"], REF["floor"]], rel=0.01)
     assert st.sds == pytest.approx([REF["group_sd"], REF["residual_sd"]], rel=0.03)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["bernoulli", "poisson"])
 def test_radon_like_glm_families_recover_fixed_effects(family):
     observed, truth = load_generator("radon_like", family=family).sample(2)

@@ -49,6 +49,7 @@ def two_mode():
     return load_generator("two_mode_mixture", n=5000, n_test=2000).sample(1)
 
 
+@pytest.mark.slow
 def test_heteroscedastic_sd_recovered(hetero):
     observed, truth, fitted = hetero
     rmse = np.sqrt(np.mean((fitted.sd(GRID) - truth.sd(GRID)) ** 2))
@@ -58,6 +59,7 @@ def test_heteroscedastic_sd_recovered(hetero):
     assert fitted.info["epochs"] < MDN.Params().epochs  # early stopping ended the fit
 
 
+@pytest.mark.slow
 def test_two_mode_needs_two_components(two_mode):
     observed, truth = two_mode
     k1 = MDN(components=1).fit(observed, seed=0)

@@ -60,6 +60,11 @@ def test_codec_round_trips_values_and_dtypes():
     pd.testing.assert_frame_equal(back, frame, check_exact=False, rtol=1e-12)
     std = Z[:, [0]]
     assert abs(std.mean()) < 1e-9 and abs(std.std() - 1) < 1e-9
+    bits = TabularCodec(frame, list(frame.columns), force_categorical={"g"}, bits_above=8)
+    assert bits.width == codec.width - 30 + 5                 # 30 groups in 5 analog bits
+    pd.testing.assert_frame_equal(bits.decode(bits.encode(frame)), frame, check_exact=False, rtol=1e-12)
+    noisy = bits.encode(frame) + np.random.default_rng(0).normal(0, 0.3, (len(frame), bits.width))
+    assert (bits.decode(noisy)["g"] == frame["g"]).mean() > 0.9    # nearest code survives noise
 
 
 def test_heteroscedastic_sd_recovered():
@@ -111,6 +116,19 @@ def test_joint_rows_keep_columns_and_dtypes():
     assert rows.dtypes.to_dict() == frame[rows.columns].dtypes.to_dict()
     assert set(rows["t"]) <= {0, 1} and set(rows["cls"]) <= {"a", "b", "c"}
     assert set(rows["b01"]) <= {0.0, 1.0} and set(rows["g"]) <= set(frame["g"])
+
+
+def test_joint_keeps_relations_next_to_a_many_level_group():
+    """85 groups as one-hot (before analog bits) gave y sd 2.5 and no treatment effect."""
+    rng = np.random.default_rng(0)
+    n = 1000
+    t = (rng.random(n) < 0.2).astype(int)
+    frame = pd.DataFrame({"g": rng.integers(0, 85, n), "t": t, "y": 1.5 - 0.7 * t + rng.normal(0, 0.8, n)})
+    obs = Observed(frame, Roles("y", ("t",), group="g"), np.array(["train"] * n))
+    rows = DiffusionJoint(**{**SMALL, "epochs": 150}).fit(obs, seed=0).sample_rows(2000, np.random.default_rng(0))
+    effect = rows.y[rows.t == 1].mean() - rows.y[rows.t == 0].mean()
+    assert 0.1 < rows.t.mean() < 0.3 and rows.y.std() < 1.1 and effect < -0.25, (rows.t.mean(), rows.y.std(), effect)
+    assert rows.g.nunique() > 60
 
 
 def test_potential_outcomes_by_setting_the_treatment():
