@@ -74,7 +74,7 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
             raise BadInput(f"generator {g.label!r} cannot draw its data with {g.params}: "
                            f"{type(exc).__name__}: {exc}") from None
         for m in mods:
-            if m.on is not None and g.label not in m.on and g.name not in m.on:
+            if m.on is not None and g.label not in m.on:
                 continue
             model = load_model(m.name, **m.params)
             ok, reason = model.supports(observed)
