@@ -37,7 +37,7 @@ class Entry:
     label: str
     params: dict[str, Any] = field(default_factory=dict)
     seeds: tuple[int, ...] | None = None
-    on: tuple[str, ...] | None = None  # models only (key `generators`): the generator labels it runs on
+    on: tuple[str, ...] | None = None  # models only (key `generators`): the generator labels it runs on (a listed name that is no label covers every entry of that generator)
 
 
 @dataclass(frozen=True)
@@ -179,13 +179,15 @@ def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = 
             if kind != "models":
                 raise _fail(source, f"{key}.generators", "only models may be restricted to some generators")
             if not isinstance(on, list) or not on or not all(isinstance(x, str) for x in on):
-                raise _fail(source, f"{key}.generators", "must be a non-empty list of generator labels")
-            valid = {g.label for g in generators}
+                raise _fail(source, f"{key}.generators", "must be a non-empty list of generator labels or names")
+            valid = {g.label for g in generators} | {g.name for g in generators}
             for j, x in enumerate(on):
                 if x not in valid:
                     raise _fail(source, f"{key}.generators[{j}]",
                                 f"{x!r} is no generator of this suite; {closest(x, valid)}")
-            on = tuple(on)
+            labels_ = {g.label for g in generators}  # a label names one entry; otherwise a name names all
+            on = tuple(sorted({g.label for g in generators for x in on
+                               if g.label == x or (x not in labels_ and g.name == x)}))
         out.append(Entry(name, label, dict(params), seeds, on))
     return tuple(out)
 
