@@ -256,21 +256,33 @@ def _grid_of(models: list[str], cols: int = MAX_COLS, panel_h: float = PANEL_H, 
     return _figure(len(models), cols=cols, panel_h=panel_h, width=WIDTH * used / cols, **kw)
 
 
+def _overlay(curves: dict[str, dict], palette: Palette, points, xlabel, truth_label: str, caption: str,
+             ylabel: str | None = None) -> Image:
+    """One panel per model: its points (colour) over the truth's (grey). ``points(d)`` gives
+    ``((truth_x, truth_y), (model_x, model_y))`` and ``xlabel(d)`` the x-axis label."""
+    models = sorted(curves)
+    fig, axes = _grid_of(models, sharex=True, sharey=True)
+    for ax, m in zip(axes, models):
+        d = curves[m]
+        (tx, ty), (mx, my) = points(d)
+        ax.scatter(_arr(tx), _arr(ty), s=3, color=SAMPLE_TRUE, lw=0, label=truth_label)
+        ax.scatter(_arr(mx), _arr(my), s=3, color=palette(m), lw=0, alpha=0.75, label="model")
+        ax.set_title(text(m))
+        ax.set_xlabel(text(xlabel(d)))
+    if ylabel is not None:
+        axes[0].set_ylabel(text(ylabel))
+    _legend(axes[0], markerscale=3, loc="best")
+    return _finish(fig, caption)
+
+
 @_rc
 def samples(curves: dict[str, dict], palette: Palette) -> Image | None:
     """Model samples of y given x (colour) over true held-out samples (grey), one panel per model."""
     if not curves:
         return None
-    models = sorted(curves)
-    fig, axes = _grid_of(models, sharex=True, sharey=True)
-    for ax, m in zip(axes, models):
-        d = curves[m]
-        ax.scatter(_arr(d["x"]), _arr(d["y_true"]), s=3, color=SAMPLE_TRUE, lw=0, label="true")
-        ax.scatter(_arr(d["x"]), _arr(d["y_model"]), s=3, color=palette(m), lw=0, alpha=0.75, label="model")
-        ax.set_title(text(m))
-        ax.set_xlabel(text(d.get("xlabel") or "x"))
-    _legend(axes[0], markerscale=3, loc="best")
-    return _finish(fig, "samples of y given x from each model over true samples")
+    return _overlay(curves, palette, lambda d: ((d["x"], d["y_true"]), (d["x"], d["y_model"])),
+                    lambda d: d.get("xlabel") or "x", "true",
+                    "samples of y given x from each model over true samples")
 
 
 @_rc
@@ -278,18 +290,10 @@ def joint_samples(curves: dict[str, dict], palette: Palette) -> Image | None:
     """Synthetic rows of a joint sampler over rows drawn from the truth (first two columns)."""
     if not curves:
         return None
-    models = sorted(curves)
-    fig, axes = _grid_of(models, sharex=True, sharey=True)
-    for ax, m in zip(axes, models):
-        d = curves[m]
-        ax.scatter(_arr(d["truth"][0]), _arr(d["truth"][1]), s=3, color=SAMPLE_TRUE, lw=0, label="truth")
-        ax.scatter(_arr(d["model"][0]), _arr(d["model"][1]), s=3, color=palette(m), lw=0, alpha=0.75,
-                   label="model")
-        ax.set_title(text(m))
-        ax.set_xlabel(text(d["columns"][0]))
-    axes[0].set_ylabel(text(curves[models[0]]["columns"][1]))
-    _legend(axes[0], markerscale=3, loc="best")
-    return _finish(fig, "rows sampled by each joint model over rows sampled from the truth")
+    return _overlay(curves, palette, lambda d: ((d["truth"][0], d["truth"][1]), (d["model"][0], d["model"][1])),
+                    lambda d: d["columns"][0], "truth",
+                    "rows sampled by each joint model over rows sampled from the truth",
+                    ylabel=curves[sorted(curves)[0]]["columns"][1])
 
 
 @_rc
