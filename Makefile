@@ -15,7 +15,7 @@ THREAD_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMEXPR
 	VECLIB_MAXIMUM_THREADS=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 DGPBENCH_THREADS=1 \
 	TF_CPP_MIN_LOG_LEVEL=2
 
-.PHONY: venv test benchmark report clean cluster
+.PHONY: venv test lint browser benchmark report clean cluster
 
 venv: $(STAMP)
 
@@ -25,8 +25,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-test: venv
+test: lint browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and format) and the type checker over the whole tree; mypy follows every
+# dgpbench.* import through src/dgpbench (see pyproject.toml)
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The report's browser tests drive Debian's chromium (never a downloaded browser): install it
+# when it is missing, as root or through sudo; where neither can, say what to run.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	    echo "make test: the report's browser tests need Debian's chromium; as root run: apt-get install -y chromium" >&2; \
+	    exit 2; fi; \
+	  echo "make test: installing Debian's chromium for the report's browser tests"; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	    || { echo "make test: could not install chromium; run: sudo apt-get install -y chromium" >&2; exit 2; }; \
+	fi
 
 benchmark: venv
 	$(BIN)/dgpbench run $(SUITE) --store $(STORE) $(if $(WORKERS),--workers $(WORKERS))

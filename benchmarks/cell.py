@@ -20,8 +20,6 @@ from typing import Any
 
 import dgpbench
 
-STATUSES = ("ok", "error", "diverged", "timeout", "crashed", "skipped")
-
 
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
@@ -31,10 +29,10 @@ def canonical_json(obj: Any) -> str:
 class Cell:
     generator: str
     generator_label: str
-    generator_params: str      # canonical JSON
+    generator_params: str  # canonical JSON
     model: str
     model_label: str
-    model_params: str          # canonical JSON
+    model_params: str  # canonical JSON
     seed: int
     time_limit: float = 600.0
     metrics: tuple[str, ...] | None = None
@@ -47,9 +45,12 @@ class Cell:
 
         Labels, time limits and metric subsets are presentation, not identity.
         """
-        doc = {"g": [self.generator, self.generator_version, json.loads(self.generator_params)],
-               "m": [self.model, self.model_version, json.loads(self.model_params)],
-               "seed": self.seed, "dgpbench": dgpbench.__version__}
+        doc = {
+            "g": [self.generator, self.generator_version, json.loads(self.generator_params)],
+            "m": [self.model, self.model_version, json.loads(self.model_params)],
+            "seed": self.seed,
+            "dgpbench": dgpbench.__version__,
+        }
         return hashlib.sha256(canonical_json(doc).encode()).hexdigest()[:20]
 
 

@@ -34,9 +34,17 @@ from typing import Any
 
 from dgpbench.benchmarks.cell import Cell, CellResult, run_cell
 
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "DGPBENCH_THREADS")
-CHILD_START_TIMEOUT = 300.0   # seconds a new cell process may take to import dgpbench
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "DGPBENCH_THREADS",
+)
+CHILD_START_TIMEOUT = 300.0  # seconds a new cell process may take to import dgpbench
 
 
 def default_workers() -> int:
@@ -77,8 +85,9 @@ class LocalExecutor(cf.Executor):
         # Spawned children inherit the environment at start: pin their threads there.
         self._saved = {k: os.environ.get(k) for k in worker_environment(threads)}
         os.environ.update(worker_environment(threads))
-        self._pool = pebble.ProcessPool(max_workers=self.workers, initializer=warm_up,
-                                        context=multiprocessing.get_context("spawn"))
+        self._pool = pebble.ProcessPool(
+            max_workers=self.workers, initializer=warm_up, context=multiprocessing.get_context("spawn")
+        )
 
     def submit(self, fn, /, *args: Any, **kwargs: Any) -> cf.Future:
         return self._pool.schedule(fn, args=args, kwargs=kwargs, timeout=self.time_limit)
@@ -99,6 +108,7 @@ class LocalExecutor(cf.Executor):
 
 # -- Dask ----------------------------------------------------------------------------------------
 
+
 class DaskExecutor(cf.Executor):
     """Cells on an existing Dask cluster, through ``Client(address).get_executor()``.
 
@@ -115,8 +125,9 @@ class DaskExecutor(cf.Executor):
         try:  # a malformed address fails here, not in a Client that then hangs on close
             get_address_host_port(address)
         except ValueError as exc:
-            raise BadInput(f"--scheduler {address!r}: not a Dask scheduler address ({exc}); "
-                           "write tcp://HOST:PORT") from None
+            raise BadInput(
+                f"--scheduler {address!r}: not a Dask scheduler address ({exc}); write tcp://HOST:PORT"
+            ) from None
         except NotImplementedError:  # a backend without host and port (inproc://, ucx://): let Dask judge
             pass
         try:
@@ -153,7 +164,11 @@ class _CellProcess:
         env = {**os.environ, **worker_environment(_threads())}
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from dgpbench.benchmarks.executors import serve; serve()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
         self._buffer = b""
         self.signature: tuple = ()
         try:
@@ -161,8 +176,9 @@ class _CellProcess:
                 raise RuntimeError(f"cell process did not start within {CHILD_START_TIMEOUT:g} s")
         except EOFError:
             self.kill()
-            raise RuntimeError("cell process exited while starting (is dgpbench installed on this worker? "
-                               "see the worker's log)") from None
+            raise RuntimeError(
+                "cell process exited while starting (is dgpbench installed on this worker? see the worker's log)"
+            ) from None
         except BaseException:
             self.kill()
             raise
@@ -194,8 +210,9 @@ class _CellProcess:
             return CellResult(key, "crashed", f"cell process died ({self._exit_text()}) while running the cell")
         if line is None:
             self.kill()
-            return CellResult(key, "timeout", f"cell exceeded the time limit of {cell.time_limit:g} s "
-                                              "and its process was stopped")
+            return CellResult(
+                key, "timeout", f"cell exceeded the time limit of {cell.time_limit:g} s and its process was stopped"
+            )
         return CellResult(**json.loads(line))
 
     def alive(self) -> bool:
@@ -213,7 +230,7 @@ class _CellProcess:
 
     def kill(self) -> None:
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)   # the cell's own children too
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the cell's own children too
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
@@ -266,17 +283,19 @@ def _plugin_signature(plugins: tuple[str, ...]) -> tuple:
 
 
 def _jsonable(obj: Any) -> Any:
-    if hasattr(obj, "tolist"):    # numpy scalars and arrays
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
         return obj.tolist()
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
 def _watch_parent(parent: int) -> None:
     """Exit when the Dask worker that started this process is gone (killed or stopped)."""
+
     def loop() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
         os._exit(3)
+
     threading.Thread(target=loop, daemon=True, name="watch-parent").start()
 
 
@@ -292,18 +311,27 @@ def serve() -> None:
     out.write(b"ready\n")
     for line in sys.stdin.buffer:
         doc = json.loads(line)
-        cell = Cell(**{**doc, "metrics": tuple(doc["metrics"]) if doc["metrics"] is not None else None,
-                       "plugins": tuple(doc["plugins"])})
+        cell = Cell(
+            **{
+                **doc,
+                "metrics": tuple(doc["metrics"]) if doc["metrics"] is not None else None,
+                "plugins": tuple(doc["plugins"]),
+            }
+        )
         result = run_cell(cell)
         try:
             text = json.dumps(result.to_dict(), default=_jsonable)
         except (TypeError, ValueError) as exc:
-            text = json.dumps(CellResult(result.cell_key, "error", f"result is not JSON serialisable: {exc}",
-                                         timings=result.timings).to_dict())
+            text = json.dumps(
+                CellResult(
+                    result.cell_key, "error", f"result is not JSON serialisable: {exc}", timings=result.timings
+                ).to_dict()
+            )
         out.write(text.encode() + b"\n")
 
 
 # -- a throwaway cluster of real dask processes, for tests, perf figures and trying it --------------
+
 
 class DaskProcesses:
     """``dask scheduler`` and ``dask worker`` processes on 127.0.0.1 (random free ports).
@@ -327,15 +355,32 @@ class DaskProcesses:
     def _spawn(self, args: list[str], log: str) -> subprocess.Popen:
         env = {**os.environ, **worker_environment(1)}
         with open(os.path.join(self.folder, log), "ab") as f:
-            proc = subprocess.Popen(self._dask() + args, stdout=f, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                self._dask() + args,
+                stdout=f,
+                stderr=subprocess.STDOUT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.procs.append(proc)
         return proc
 
     def start(self) -> DaskProcesses:
         os.makedirs(self.folder, exist_ok=True)
-        self._spawn(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                     "--scheduler-file", self.scheduler_file], "scheduler.log")
+        self._spawn(
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                self.scheduler_file,
+            ],
+            "scheduler.log",
+        )
         deadline = time.monotonic() + self.timeout
         while not os.path.exists(self.scheduler_file):
             if time.monotonic() > deadline or self.procs[0].poll() is not None:
@@ -351,9 +396,26 @@ class DaskProcesses:
         return self
 
     def add_worker(self, name: str) -> subprocess.Popen:
-        return self._spawn(["worker", self.address, "--name", name, "--nthreads", "1", "--host", "127.0.0.1",
-                            "--no-dashboard", "--memory-limit", "0", "--death-timeout", "60",
-                            "--local-directory", os.path.join(self.folder, name)], f"{name}.log")
+        return self._spawn(
+            [
+                "worker",
+                self.address,
+                "--name",
+                name,
+                "--nthreads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+                "--memory-limit",
+                "0",
+                "--death-timeout",
+                "60",
+                "--local-directory",
+                os.path.join(self.folder, name),
+            ],
+            f"{name}.log",
+        )
 
     def wait_for_workers(self, n: int) -> None:
         from distributed import Client
@@ -363,8 +425,9 @@ class DaskProcesses:
                 client.wait_for_workers(n, timeout=self.timeout)
             except TimeoutError:
                 self.close()
-                raise RuntimeError(f"{n} dask workers did not join within {self.timeout:g} s; "
-                                   f"see the logs in {self.folder}") from None
+                raise RuntimeError(
+                    f"{n} dask workers did not join within {self.timeout:g} s; see the logs in {self.folder}"
+                ) from None
 
     def close(self) -> None:
         for proc in reversed(self.procs):
@@ -396,7 +459,7 @@ def failure_of(exc: BaseException, time_limit: float | None) -> tuple[str, str]:
     try:
         from pebble import ProcessExpired
     except ImportError:  # pragma: no cover
-        ProcessExpired = ()  # noqa: N806
+        ProcessExpired = ()
     if isinstance(exc, TimeoutError):
         return "timeout", f"cell exceeded the time limit of {time_limit:g} s and its worker was stopped"
     if ProcessExpired and isinstance(exc, ProcessExpired):

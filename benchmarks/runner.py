@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from dgpbench.benchmarks import suite as suite_mod
 from dgpbench.benchmarks.cell import Cell, CellResult, canonical_json, run_cell
 from dgpbench.benchmarks.executors import LocalExecutor, failure_of
+from dgpbench.benchmarks.metrics import selected_metrics
 from dgpbench.benchmarks.store import Store
 from dgpbench.errors import BadInput
 from dgpbench.generators.registry import load_generator
 from dgpbench.models.registry import load_model
 from dgpbench.registry import import_plugin, plugin_spec
-
-FAILED = ("error", "diverged", "timeout", "crashed")
+from dgpbench.vocabulary import DEFAULT_STORE, FAILED_STATUSES
 
 
 @dataclass
@@ -71,16 +71,29 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
         try:
             observed, _ = generator.sample(seeds[0])
         except (ValueError, MemoryError) as exc:  # e.g. sizes too large for this machine
-            raise BadInput(f"generator {g.label!r} cannot draw its data with {g.params}: "
-                           f"{type(exc).__name__}: {exc}") from None
+            raise BadInput(
+                f"generator {g.label!r} cannot draw its data with {g.params}: {type(exc).__name__}: {exc}"
+            ) from None
         for m in mods:
             if m.on is not None and g.label not in m.on:
                 continue
             model = load_model(m.name, **m.params)
             ok, reason = model.supports(observed)
             for seed in seeds:
-                cell = Cell(g.name, g.label, canonical_json(g.params), m.name, m.label, canonical_json(m.params),
-                            seed, suite.time_limit, suite.metrics, tuple(plugins), generator.version, model.version)
+                cell = Cell(
+                    g.name,
+                    g.label,
+                    canonical_json(g.params),
+                    m.name,
+                    m.label,
+                    canonical_json(m.params),
+                    seed,
+                    suite.time_limit,
+                    suite.metrics,
+                    tuple(plugins),
+                    generator.version,
+                    model.version,
+                )
                 if cell.key() in seen:
                     continue  # two labels with identical specs: one result serves both
                 seen.add(cell.key())
@@ -91,10 +104,18 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
     return result
 
 
-def run(suite: suite_mod.Suite | str, store: Store | str = "results/dgpbench.sqlite", *,
-        executor: cf.Executor | None = None, workers: int | None = None, plugins: tuple[str, ...] = (),
-        only: dict[str, str] | None = None, rerun: bool = False, progress: bool = True,
-        echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> RunSummary:
+def run(
+    suite: suite_mod.Suite | str,
+    store: Store | str = DEFAULT_STORE,
+    *,
+    executor: cf.Executor | None = None,
+    workers: int | None = None,
+    plugins: tuple[str, ...] = (),
+    only: dict[str, str] | None = None,
+    rerun: bool = False,
+    progress: bool = True,
+    echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+) -> RunSummary:
     """Run a suite into a store and return what happened. Python face of ``dgpbench run``."""
     t0 = time.perf_counter()
     plugins = tuple(plugin_spec(p) for p in plugins)  # a .py path made absolute for the workers
@@ -105,7 +126,9 @@ def run(suite: suite_mod.Suite | str, store: Store | str = "results/dgpbench.sql
     if not isinstance(store, Store):
         store = Store(store)
     the_plan = plan(suite, tuple(plugins), only)
-    run_id, resumed = store.start_run(suite, len(the_plan.cells) + len(the_plan.skipped), rerun)
+    run_id, resumed = store.start_run(
+        suite, len(the_plan.cells) + len(the_plan.skipped), rerun, metrics=selected_metrics(suite.metrics)
+    )
     done = store.done_keys(run_id)
     counts = {"ok": 0, "error": 0, "diverged": 0, "timeout": 0, "crashed": 0, "skipped": 0}
     reasons = {}
@@ -118,8 +141,11 @@ def run(suite: suite_mod.Suite | str, store: Store | str = "results/dgpbench.sql
         echo(f"skip {m} on {g}: {reason}")
     todo = [c for c in the_plan.cells if c.key() not in done]
     already = len(the_plan.cells) - len(todo)
-    echo(f"run {run_id} ({'resumed' if resumed else 'new'}) suite {suite.name}: {len(todo)} cells to run"
-         + (f", {already} already done" if already else "") + f", store {store.path}")
+    echo(
+        f"run {run_id} ({'resumed' if resumed else 'new'}) suite {suite.name}: {len(todo)} cells to run"
+        + (f", {already} already done" if already else "")
+        + f", store {store.path}"
+    )
     own = executor is None
     if own and todo:
         executor = LocalExecutor(workers, suite.time_limit)
@@ -149,12 +175,19 @@ def run(suite: suite_mod.Suite | str, store: Store | str = "results/dgpbench.sql
     return RunSummary(run_id, resumed, counts, already, time.perf_counter() - t0)
 
 
-def _collect(futures: dict[cf.Future, Cell], store: Store, run_id: str, time_limit: float,
-             counts: dict[str, int], progress: bool) -> None:
+def _collect(
+    futures: dict[cf.Future, Cell], store: Store, run_id: str, time_limit: float, counts: dict[str, int], progress: bool
+) -> None:
     from tqdm import tqdm
 
-    bar = tqdm(total=len(futures), unit="cell", disable=not progress or not futures, file=sys.stderr,
-               dynamic_ncols=True, mininterval=0.5)
+    bar = tqdm(
+        total=len(futures),
+        unit="cell",
+        disable=not progress or not futures,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )
     with bar:
         for fut in cf.as_completed(futures):
             cell = futures[fut]
@@ -165,14 +198,19 @@ def _collect(futures: dict[cf.Future, Cell], store: Store, run_id: str, time_lim
                 result = CellResult(cell.key(), status, message)
             store.write_cell(run_id, cell, result)
             counts[result.status] = counts.get(result.status, 0) + 1
-            bar.set_postfix_str(f"{cell.model_label}/{cell.generator_label} {result.status}; "
-                                f"failed {sum(counts[s] for s in FAILED)}", refresh=False)
+            failed = sum(counts.get(s, 0) for s in FAILED_STATUSES)
+            bar.set_postfix_str(
+                f"{cell.model_label}/{cell.generator_label} {result.status}; failed {failed}",
+                refresh=False,
+            )
             bar.update()
 
 
 def summary_line(s: RunSummary) -> str:
     parts = [f"{v} {k}" for k, v in s.counts.items() if v]
-    return (f"run {s.run_id}: " + (", ".join(parts) or "nothing to do")
-            + (f" ({s.already_done} cells were already stored)" if s.already_done else "")
-            + f" in {s.seconds:.1f} s")
-
+    return (
+        f"run {s.run_id}: "
+        + (", ".join(parts) or "nothing to do")
+        + (f" ({s.already_done} cells were already stored)" if s.already_done else "")
+        + f" in {s.seconds:.1f} s"
+    )

@@ -20,8 +20,8 @@ from dgpbench.benchmarks.metrics import Metric
 from dgpbench.generators.base import Generator, Observed, Truth
 from dgpbench.models.base import Capabilities
 
-N_SAMPLES = 200          # conditional samples per row for CRPS and PIT
-N_JOINT = 1000           # synthetic rows for the energy distance and sample-based coefficients
+N_SAMPLES = 200  # conditional samples per row for CRPS and PIT
+N_JOINT = 1000  # synthetic rows for the energy distance and sample-based coefficients
 
 
 @dataclass
@@ -59,12 +59,14 @@ class CellData:
         fixed design) fresh outcomes drawn from the truth for the same rows; real data
         without either falls back to the observed outcomes (in-sample).
         """
+
         def draw():
             mask = self.eval_mask
             if self.observed.mask("test").any() or self.truth.sample_y is None:
                 return self.observed.frame.loc[mask, self.observed.roles.outcome].to_numpy(float)
             rng = np.random.default_rng([self.seed, zlib.crc32(b"fresh-outcomes")])
             return np.asarray(self.truth.sample_y(self.features(mask), rng), float)
+
         return self.cached("y_eval", draw)
 
     def features(self, mask: np.ndarray) -> pd.DataFrame:
@@ -73,15 +75,22 @@ class CellData:
         return f.loc[mask, [c for c in f.columns if c != self.observed.roles.outcome]]
 
     def canonical(self) -> dict[str, dict[str, float]] | None:
-        return self.cached("canonical", lambda: _table(self.generator.canonical_analysis(
-            self.observed.fit_view().frame, self.observed.roles), self.truth))
+        return self.cached(
+            "canonical",
+            lambda: _table(
+                self.generator.canonical_analysis(self.observed.fit_view().frame, self.observed.roles), self.truth
+            ),
+        )
 
 
 def _table(table: pd.DataFrame | None, truth: Truth) -> dict[str, dict[str, float]] | None:
     if table is None or len(table) == 0:
         return None
-    rows = {r["name"]: {k: float(r[k]) for k in ("estimate", "se", "lower", "upper") if k in r}
-            for r in table.to_dict("records") if r["name"] in truth.coefficients}
+    rows = {
+        r["name"]: {k: float(r[k]) for k in ("estimate", "se", "lower", "upper") if k in r}
+        for r in table.to_dict("records")
+        if r["name"] in truth.coefficients
+    }
     return rows or None
 
 
@@ -114,10 +123,12 @@ class ScoringContext:
             if s.shape != (len(self.X_eval), N_SAMPLES):
                 raise ValueError(f"sample() returned shape {s.shape}, expected {(len(self.X_eval), N_SAMPLES)}")
             return s
+
         return self.cached("samples", draw)
 
     def coefficients(self) -> dict[str, dict[str, float]] | None:
         """The model's coefficient table, or the canonical analysis re-run on its samples."""
+
         def get():
             if self.capabilities.coefficients:
                 return _table(self.fitted.coefficients(), self.truth)
@@ -125,22 +136,25 @@ class ScoringContext:
                 rows = self.fitted.sample_rows(len(self.data.observed.fit_view().frame), self.rng("joint-coef"))
                 return _table(self.data.generator.canonical_analysis(rows, self.data.observed.roles), self.truth)
             return None
+
         return self.cached("coefficients", get)
 
     def efficiency(self, fn) -> dict[str, float] | None:
         mine, ref = self.coefficients(), self.data.canonical()
         if mine is None or ref is None:
             return None
-        return {n: float(fn(mine[n]["estimate"], self.truth.coefficients[n], ref[n]["se"]))
-                for n in mine if n in ref and ref[n].get("se", 0) > 0}
+        return {
+            n: float(fn(mine[n]["estimate"], self.truth.coefficients[n], ref[n]["se"]))
+            for n in mine
+            if n in ref and ref[n].get("se", 0) > 0
+        }
 
     def potential_outcomes(self, part: str, treated_only: bool = False):
         """(mu0_hat, mu1_hat, mu0, mu1) on in-sample, out-of-sample or all rows."""
         obs = self.data.observed
         if obs.roles.treatment is None or self.truth.mu0 is None or self.truth.mu1 is None:
             return None
-        mask = {"in": obs.mask("train", "valid"), "out": obs.mask("test"),
-                "all": np.ones(len(obs.frame), bool)}[part]
+        mask = {"in": obs.mask("train", "valid"), "out": obs.mask("test"), "all": np.ones(len(obs.frame), bool)}[part]
         if treated_only:
             mask = mask & (obs.frame[obs.roles.treatment].to_numpy() == 1)
         if not mask.any():
@@ -149,6 +163,7 @@ class ScoringContext:
         def predict():
             X = self.data.features(np.ones(len(obs.frame), bool))
             return np.asarray(self.fitted.mu0(X), float), np.asarray(self.fitted.mu1(X), float)
+
         m0, m1 = self.cached("po", predict)
         return m0[mask], m1[mask], self.truth.mu0[mask], self.truth.mu1[mask]
 
@@ -157,8 +172,11 @@ class ScoringContext:
         n = min(N_JOINT, len(self.data.observed.frame))
         model_rows = self.fitted.sample_rows(n, self.rng("joint-model"))
         truth_rows = self.truth.sample_rows(n, self.rng("joint-truth"))
-        cols = [c for c in roles.columns() if c in model_rows and c in truth_rows
-                and pd.api.types.is_numeric_dtype(truth_rows[c])]
+        cols = [
+            c
+            for c in roles.columns()
+            if c in model_rows and c in truth_rows and pd.api.types.is_numeric_dtype(truth_rows[c])
+        ]
         t = truth_rows[cols].to_numpy(float)
         mu, sd = t.mean(0), t.std(0)
         sd[sd == 0] = 1.0

@@ -15,16 +15,17 @@ import sqlite3
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dgpbench
 from dgpbench.errors import BadInput
+from dgpbench.vocabulary import DEFAULT_STORE
 
 APPLICATION_ID = 0x44475042  # "DGPB"
-SCHEMA_VERSION = 1
-DEFAULT_STORE = "results/dgpbench.sqlite"
+SCHEMA_VERSION = 2
 
 MIGRATIONS = {
     1: """
@@ -51,13 +52,26 @@ MIGRATIONS = {
         PRIMARY KEY (run_id, cell_key, name));
     CREATE INDEX cells_by_run ON cells (run_id, status);
     """,
+    # the face first called "variance" holds CRPS, PIT and energy distance: "distribution"
+    2: """
+    UPDATE metrics SET face = 'distribution' WHERE face = 'variance';
+    CREATE TABLE run_metrics (
+        run_id TEXT NOT NULL, metric TEXT NOT NULL, face TEXT NOT NULL, direction TEXT NOT NULL,
+        naive TEXT NOT NULL, normalise INTEGER NOT NULL, description TEXT, citation TEXT,
+        PRIMARY KEY (run_id, metric));
+    """,
 }
+# What a report needs to know of a metric, stored with each run so that reports read only the
+# store (never the live registry): a plugin metric unregistered since, or one redefined in a
+# later version, still reads as it was scored.
+METRIC_INFO = ("metric", "face", "direction", "naive", "normalise", "description", "citation")
 
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).resolve().parent
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -65,6 +79,7 @@ def _git_commit() -> str | None:
 
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
+
     out = {"python": platform.python_version(), "dgpbench": dgpbench.__version__}
     for pkg in ("numpy", "pandas", "scipy", "statsmodels", "torch", "tensorflow", "tensorflow-probability"):
         try:
@@ -75,8 +90,16 @@ def _versions() -> dict[str, str]:
 
 
 def _machine() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "processor": platform.machine()}
+    return {
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "processor": platform.machine(),
+    }
+
+
+def _metric_row(m: Any) -> tuple:
+    return (m.name, m.face, m.direction, m.naive, int(m.normalise), m.description, m.citation)
 
 
 class StoreError(BadInput):
@@ -94,16 +117,19 @@ class Store:
     def __init__(self, path: str | os.PathLike = DEFAULT_STORE, *, create: bool = True):
         self.path = Path(path)
         if self.path.is_dir():
-            raise StoreError(f"store {self.path} is a folder; pass the path of a store file, "
-                             f"e.g. {self.path / 'dgpbench.sqlite'}")
+            raise StoreError(
+                f"store {self.path} is a folder; pass the path of a store file, e.g. {self.path / 'dgpbench.sqlite'}"
+            )
         if not self.path.exists():
             if not create:
                 raise BadInput(f"store {self.path} does not exist; run `dgpbench run SUITE --store {self.path}` first")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except (FileExistsError, NotADirectoryError):
-                raise StoreError(f"store {self.path}: cannot create its folder {self.path.parent}: "
-                                 "part of that path is a file, not a folder") from None
+                raise StoreError(
+                    f"store {self.path}: cannot create its folder {self.path.parent}: "
+                    "part of that path is a file, not a folder"
+                ) from None
             except OSError as exc:
                 raise StoreError(f"store {self.path}: cannot create its folder: {exc.strerror or exc}") from None
         else:
@@ -117,8 +143,10 @@ class Store:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.execute("ROLLBACK")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"store {self.path}: cannot open it for writing ({exc}); check that its folder "
-                             "is writable and its disk has room") from None
+            raise StoreError(
+                f"store {self.path}: cannot open it for writing ({exc}); check that its folder "
+                "is writable and its disk has room"
+            ) from None
 
     def _check_foreign(self) -> None:
         """Read-only look at an existing file before anything writes to it.
@@ -142,12 +170,16 @@ class Store:
                 finally:
                     ro.close()
             except sqlite3.DatabaseError as exc:
-                raise BadInput(f"store {self.path} is not a readable SQLite database ({exc}); "
-                               "it was left untouched: pass another --store path") from None
+                raise BadInput(
+                    f"store {self.path} is not a readable SQLite database ({exc}); "
+                    "it was left untouched: pass another --store path"
+                ) from None
             # application_id 0 and no tables: a store another process is creating right now
             if app != APPLICATION_ID and not (app == 0 and n_objects == 0):
-                raise BadInput(f"store {self.path} is a SQLite file but not a dgpbench store; "
-                               "it was left untouched: pass another --store path")
+                raise BadInput(
+                    f"store {self.path} is a SQLite file but not a dgpbench store; "
+                    "it was left untouched: pass another --store path"
+                )
         except BadInput:
             for p in sidecars:
                 if not existed[p]:
@@ -157,8 +189,9 @@ class Store:
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise BadInput(f"store {self.path} has schema {version}, newer than this dgpbench ({SCHEMA_VERSION}); "
-                           "upgrade dgpbench")
+            raise BadInput(
+                f"store {self.path} has schema {version}, newer than this dgpbench ({SCHEMA_VERSION}); upgrade dgpbench"
+            )
         if version == SCHEMA_VERSION:
             return
         self._set_wal()
@@ -168,8 +201,23 @@ class Store:
                 for stmt in MIGRATIONS[step].split(";"):
                     if stmt.strip():
                         self.db.execute(stmt)
+                if step == 2 and version >= 1:
+                    self._backfill_metric_info()
                 self.db.execute(f"PRAGMA user_version = {step}")
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def _backfill_metric_info(self) -> None:
+        """Runs stored before metrics were kept with their run: take each metric they hold
+        from the registry as it stands (what reports of those runs read until then)."""
+        from dgpbench.benchmarks.metrics import METRICS, split_key
+
+        names = {split_key(r[0])[0] for r in self.db.execute("SELECT DISTINCT metric FROM metrics")}
+        known = [METRICS.get(n) for n in sorted(names) if n in METRICS.names()]
+        for (run_id,) in self.db.execute("SELECT run_id FROM runs").fetchall():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO run_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, *_metric_row(m)) for m in known],
+            )
 
     def _set_wal(self, patience: float = 60.0) -> None:
         """Switch a new store to WAL. The switch needs an exclusive lock and SQLite does not
@@ -206,29 +254,58 @@ class Store:
         self.db.close()
 
     # -- runs -------------------------------------------------------------------------------
-    def start_run(self, suite, n_cells: int, rerun: bool = False) -> tuple[str, bool]:
-        """(run_id, resumed): the latest run of the same suite unless ``rerun``."""
+    def start_run(self, suite, n_cells: int, rerun: bool = False, metrics: Sequence[Any] = ()) -> tuple[str, bool]:
+        """(run_id, resumed): the latest run of the same suite unless ``rerun``.
+
+        ``metrics`` (the suite's :class:`~dgpbench.benchmarks.metrics.Metric` entries) are
+        stored with the run: their face, direction and naive baseline, as reports read them.
+        """
         if not rerun:
-            row = self.db.execute("SELECT run_id FROM runs WHERE suite_hash = ? ORDER BY started_at DESC LIMIT 1",
-                                  (suite.hash(),)).fetchone()
+            row = self.db.execute(
+                "SELECT run_id FROM runs WHERE suite_hash = ? ORDER BY started_at DESC LIMIT 1", (suite.hash(),)
+            ).fetchone()
             if row:
                 with self.transaction():
-                    self.db.execute("UPDATE runs SET status = 'running', n_cells = ? WHERE run_id = ?",
-                                    (n_cells, row["run_id"]))
+                    self.db.execute(
+                        "UPDATE runs SET status = 'running', n_cells = ? WHERE run_id = ?", (n_cells, row["run_id"])
+                    )
+                self._write_metric_info(row["run_id"], metrics)
                 return row["run_id"], True
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         with self.transaction():
             self.db.execute(
                 "INSERT INTO runs (run_id, suite_name, suite_hash, suite_json, started_at, status, git_commit,"
                 " versions, machine, n_cells) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
-                (run_id, suite.name, suite.hash(), json.dumps(suite.to_dict()), time.time(), _git_commit(),
-                 json.dumps(_versions()), json.dumps(_machine()), n_cells))
+                (
+                    run_id,
+                    suite.name,
+                    suite.hash(),
+                    json.dumps(suite.to_dict()),
+                    time.time(),
+                    _git_commit(),
+                    json.dumps(_versions()),
+                    json.dumps(_machine()),
+                    n_cells,
+                ),
+            )
+        self._write_metric_info(run_id, metrics)
         return run_id, False
+
+    def _write_metric_info(self, run_id: str, metrics: Sequence[Any]) -> None:
+        rows = [(run_id, *_metric_row(m)) for m in metrics]
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO run_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def metric_info(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """The run's metrics by name: face, direction, naive baseline, normalise, description."""
+        rows = self.db.execute(f"SELECT {', '.join(METRIC_INFO)} FROM run_metrics WHERE run_id = ?", (run_id,))
+        return {r["metric"]: {**dict(r), "normalise": bool(r["normalise"])} for r in rows}
 
     def finish_run(self, run_id: str, status: str = "done") -> None:
         with self.transaction():
-            self.db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
-                            (status, time.time(), run_id))
+            self.db.execute(
+                "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?", (status, time.time(), run_id)
+            )
 
     def done_keys(self, run_id: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT cell_key FROM cells WHERE run_id = ?", (run_id,))}
@@ -254,48 +331,114 @@ class Store:
     def write_cell(self, run_id: str, cell, result) -> None:
         """One cell's row, metrics, estimates and curves in one transaction (or none of them)."""
         t = result.timings
-        spec = {"generator": {"name": cell.generator, "version": cell.generator_version,
-                              "params": json.loads(cell.generator_params)},
-                "model": {"name": cell.model, "version": cell.model_version, "params": json.loads(cell.model_params)},
-                "seed": cell.seed}
+        spec = {
+            "generator": {
+                "name": cell.generator,
+                "version": cell.generator_version,
+                "params": json.loads(cell.generator_params),
+            },
+            "model": {"name": cell.model, "version": cell.model_version, "params": json.loads(cell.model_params)},
+            "seed": cell.seed,
+        }
         with self.transaction() as db:
             for table in ("cells", "metrics", "estimates", "curves"):
                 db.execute(f"DELETE FROM {table} WHERE run_id = ? AND cell_key = ?", (run_id, result.cell_key))
             db.execute(
                 "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, result.cell_key, cell.generator_label, cell.model_label, cell.generator, cell.model,
-                 cell.seed, result.status, result.error, t.get("fit_s"), t.get("score_s"), t.get("total_s"),
-                 result.peak_mem_mb, json.dumps(t), json.dumps(spec), time.time()))
+                (
+                    run_id,
+                    result.cell_key,
+                    cell.generator_label,
+                    cell.model_label,
+                    cell.generator,
+                    cell.model,
+                    cell.seed,
+                    result.status,
+                    result.error,
+                    t.get("fit_s"),
+                    t.get("score_s"),
+                    t.get("total_s"),
+                    result.peak_mem_mb,
+                    json.dumps(t),
+                    json.dumps(spec),
+                    time.time(),
+                ),
+            )
             db.executemany(
                 "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, result.cell_key, m["face"], m["metric"], m["value"], m["oracle"], m["naive"],
-                  m["score"], m["note"]) for m in result.metrics])
+                [
+                    (
+                        run_id,
+                        result.cell_key,
+                        m["face"],
+                        m["metric"],
+                        m["value"],
+                        m["oracle"],
+                        m["naive"],
+                        m["score"],
+                        m["note"],
+                    )
+                    for m in result.metrics
+                ],
+            )
             db.executemany(
                 "INSERT INTO estimates VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, result.cell_key, e["name"], e["truth"], e.get("truth_kind", "truth"), e["estimate"],
-                  e["lower"], e["upper"]) for e in result.estimates])
-            db.executemany("INSERT INTO curves VALUES (?, ?, ?, ?)",
-                           [(run_id, result.cell_key, k, json.dumps(v)) for k, v in result.curves.items()])
+                [
+                    (
+                        run_id,
+                        result.cell_key,
+                        e["name"],
+                        e["truth"],
+                        e.get("truth_kind", "truth"),
+                        e["estimate"],
+                        e["lower"],
+                        e["upper"],
+                    )
+                    for e in result.estimates
+                ],
+            )
+            db.executemany(
+                "INSERT INTO curves VALUES (?, ?, ?, ?)",
+                [(run_id, result.cell_key, k, json.dumps(v)) for k, v in result.curves.items()],
+            )
 
     # -- reading ----------------------------------------------------------------------------
     def cells(self, run_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT * FROM cells WHERE run_id = ? ORDER BY generator, model, seed", (run_id,))]
+        return [
+            dict(r)
+            for r in self.db.execute("SELECT * FROM cells WHERE run_id = ? ORDER BY generator, model, seed", (run_id,))
+        ]
 
     def metric_rows(self, run_id: str) -> list[dict[str, Any]]:
         """Tidy rows: run_id, generator, model, seed, face, metric, value, oracle, naive, score, status."""
-        return [dict(r) for r in self.db.execute(
-            "SELECT c.run_id, c.generator, c.model, c.seed, m.face, m.metric, m.value, m.oracle, m.naive,"
-            " m.score, c.status, m.note FROM metrics m JOIN cells c USING (run_id, cell_key)"
-            " WHERE c.run_id = ? ORDER BY c.generator, c.model, m.metric, c.seed", (run_id,))]
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT c.run_id, c.generator, c.model, c.seed, m.face, m.metric, m.value, m.oracle, m.naive,"
+                " m.score, c.status, m.note FROM metrics m JOIN cells c USING (run_id, cell_key)"
+                " WHERE c.run_id = ? ORDER BY c.generator, c.model, m.metric, c.seed",
+                (run_id,),
+            )
+        ]
 
     def estimate_rows(self, run_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT c.run_id, c.generator, c.model, c.seed, e.name, e.truth, e.truth_kind, e.estimate, e.lower,"
-            " e.upper FROM estimates e JOIN cells c USING (run_id, cell_key)"
-            " WHERE c.run_id = ? ORDER BY c.generator, c.model, e.name, c.seed", (run_id,))]
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT c.run_id, c.generator, c.model, c.seed, e.name, e.truth, e.truth_kind, e.estimate, e.lower,"
+                " e.upper FROM estimates e JOIN cells c USING (run_id, cell_key)"
+                " WHERE c.run_id = ? ORDER BY c.generator, c.model, e.name, c.seed",
+                (run_id,),
+            )
+        ]
 
     def curve_rows(self, run_id: str) -> list[dict[str, Any]]:
-        return [{**dict(r), "data": json.loads(r["data"])} for r in self.db.execute(
-            "SELECT c.generator, c.model, c.seed, k.name, k.data FROM curves k JOIN cells c USING (run_id, cell_key)"
-            " WHERE c.run_id = ? ORDER BY c.generator, c.model, c.seed", (run_id,))]
+        return [
+            {**dict(r), "data": json.loads(r["data"])}
+            for r in self.db.execute(
+                "SELECT c.generator, c.model, c.seed, k.name, k.data"
+                " FROM curves k JOIN cells c USING (run_id, cell_key)"
+                " WHERE c.run_id = ? ORDER BY c.generator, c.model, c.seed",
+                (run_id,),
+            )
+        ]

@@ -19,8 +19,15 @@ import yaml
 
 from dgpbench.errors import BadInput, closest
 
-TOP_KEYS = {"name": str, "description": str, "seeds": list, "time_limit": (int, float),
-            "generators": list, "models": list, "metrics": (str, list)}
+TOP_KEYS = {
+    "name": str,
+    "description": str,
+    "seeds": list,
+    "time_limit": (int, float),
+    "generators": list,
+    "models": list,
+    "metrics": (str, list),
+}
 REQUIRED = ("name", "seeds", "generators", "models")
 ENTRY_KEYS = ("name", "label", "params", "seeds", "generators")
 MAX_SEED = 2**32 - 1
@@ -37,7 +44,9 @@ class Entry:
     label: str
     params: dict[str, Any] = field(default_factory=dict)
     seeds: tuple[int, ...] | None = None
-    on: tuple[str, ...] | None = None  # models only (key `generators`): the generator labels it runs on (a listed name that is no label covers every entry of that generator)
+    # models only (key `generators`): the generator labels it runs on; a listed name that is
+    # no label covers every entry of that generator
+    on: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,23 @@ class Suite:
 
     def to_dict(self) -> dict[str, Any]:
         def entry(e: Entry) -> dict[str, Any]:
-            return {"name": e.name, "label": e.label, "params": e.params, **({"seeds": list(e.seeds)} if e.seeds else {}),
-                    **({"generators": list(e.on)} if e.on else {})}
-        return {"name": self.name, "description": self.description, "seeds": list(self.seeds),
-                "time_limit": self.time_limit, "metrics": "all" if self.metrics is None else list(self.metrics),
-                "generators": [entry(e) for e in self.generators], "models": [entry(e) for e in self.models]}
+            return {
+                "name": e.name,
+                "label": e.label,
+                "params": e.params,
+                **({"seeds": list(e.seeds)} if e.seeds else {}),
+                **({"generators": list(e.on)} if e.on else {}),
+            }
+
+        return {
+            "name": self.name,
+            "description": self.description,
+            "seeds": list(self.seeds),
+            "time_limit": self.time_limit,
+            "metrics": "all" if self.metrics is None else list(self.metrics),
+            "generators": [entry(e) for e in self.generators],
+            "models": [entry(e) for e in self.models],
+        }
 
 
 def builtin_suites() -> list[str]:
@@ -116,8 +137,12 @@ def _check_numbers(value: Any, source: str, key: str, depth: int = 0) -> None:
     if depth > 20:
         raise _fail(source, key, "is nested too deeply")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_PARAM_INT:
-        raise _fail(source, key, f"an integer of {int(value.bit_length() * 0.30103) + 1} digits is too large "
-                                 f"(at most {MAX_PARAM_INT} in magnitude)")
+        raise _fail(
+            source,
+            key,
+            f"an integer of {int(value.bit_length() * 0.30103) + 1} digits is too large "
+            f"(at most {MAX_PARAM_INT} in magnitude)",
+        )
     if isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
             _check_numbers(v, source, f"{key}[{i}]", depth + 1)
@@ -183,11 +208,13 @@ def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = 
             valid = {g.label for g in generators} | {g.name for g in generators}
             for j, x in enumerate(on):
                 if x not in valid:
-                    raise _fail(source, f"{key}.generators[{j}]",
-                                f"{x!r} is no generator of this suite; {closest(x, valid)}")
+                    raise _fail(
+                        source, f"{key}.generators[{j}]", f"{x!r} is no generator of this suite; {closest(x, valid)}"
+                    )
             labels_ = {g.label for g in generators}  # a label names one entry; otherwise a name names all
-            on = tuple(sorted({g.label for g in generators for x in on
-                               if g.label == x or (x not in labels_ and g.name == x)}))
+            on = tuple(
+                sorted({g.label for g in generators for x in on if g.label == x or (x not in labels_ and g.name == x)})
+            )
         out.append(Entry(name, label, dict(params), seeds, on))
     return tuple(out)
 
@@ -238,7 +265,13 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
             if not isinstance(m, str) or m not in METRICS:
                 raise _fail(source, f"metrics[{i}]", f"unknown metric {m!r}; {closest(str(m), METRICS.names())}")
         metric_names = tuple(metrics)
-    return Suite(name=name, description=doc.get("description", "") or "", seeds=tuple(seeds),
-                 generators=(gens := _entries(doc, "generators", source)),
-                 models=_entries(doc, "models", source, gens),
-                 metrics=metric_names, time_limit=float(time_limit), source=source)
+    return Suite(
+        name=name,
+        description=doc.get("description", "") or "",
+        seeds=tuple(seeds),
+        generators=(gens := _entries(doc, "generators", source)),
+        models=_entries(doc, "models", source, gens),
+        metrics=metric_names,
+        time_limit=float(time_limit),
+        source=source,
+    )

@@ -1,2 +1,3 @@
 """dgpbench."""
+
 __version__ = "0.1.0"

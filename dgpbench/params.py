@@ -16,8 +16,16 @@ from typing import Any
 from dgpbench.errors import BadInput, closest
 
 
-def param(default: Any, help: str = "", *, ge: float | None = None, le: float | None = None,
-          gt: float | None = None, lt: float | None = None, choices: tuple | None = None) -> Any:
+def param(
+    default: Any,
+    help: str = "",
+    *,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+    lt: float | None = None,
+    choices: tuple | None = None,
+) -> Any:
     """Declare one parameter with its default and its valid range or choices."""
     meta = {"help": help, "ge": ge, "le": le, "gt": gt, "lt": lt, "choices": choices}
     if isinstance(default, (list, dict, set)):
@@ -94,8 +102,12 @@ def _check_range(owner: str, f: dataclasses.Field, value: Any) -> None:
     for v in vals:
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             continue
-        bad = ((m.get("ge") is not None and v < m["ge"]) or (m.get("le") is not None and v > m["le"])
-               or (m.get("gt") is not None and v <= m["gt"]) or (m.get("lt") is not None and v >= m["lt"]))
+        bad = (
+            (m.get("ge") is not None and v < m["ge"])
+            or (m.get("le") is not None and v > m["le"])
+            or (m.get("gt") is not None and v <= m["gt"])
+            or (m.get("lt") is not None and v >= m["lt"])
+        )
         if bad:
             raise BadInput(f"{owner}: parameter {f.name!r} = {value!r} is out of range; valid: {range_text(f)}")
 
@@ -134,8 +146,15 @@ def describe(cls: type) -> list[dict[str, Any]]:
     """Each parameter's name, type, default, valid range and help, for listings and JSON."""
     rows = []
     for f in dataclasses.fields(cls):
-        rows.append({"name": f.name, "type": _type_name(_type_of(cls, f)), "default": f.default,
-                     "range": range_text(f), "help": f.metadata.get("help", "")})
+        rows.append(
+            {
+                "name": f.name,
+                "type": _type_name(_type_of(cls, f)),
+                "default": f.default,
+                "range": range_text(f),
+                "help": f.metadata.get("help", ""),
+            }
+        )
     return rows
 
 

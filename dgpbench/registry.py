@@ -27,9 +27,9 @@ from dgpbench.errors import BadInput, closest
 @dataclass
 class Entry:
     name: str
-    target: str | Any          # "module:attr" or the object itself
-    source: str = "builtin"    # builtin | entry point NAME | plugin MODULE
-    error: str | None = None   # why it is unavailable, if it is
+    target: str | Any  # "module:attr" or the object itself
+    source: str = "builtin"  # builtin | entry point NAME | plugin MODULE
+    error: str | None = None  # why it is unavailable, if it is
     _obj: Any = field(default=None, repr=False)
 
     def load(self) -> Any:

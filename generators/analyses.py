@@ -19,8 +19,7 @@ from dgpbench.generators.base import coefficient_table
 # sampling a generator never needs it.
 
 
-def ols_hc1(frame: pd.DataFrame, outcome: str, regressors: list[str],
-            names: dict[str, str]) -> pd.DataFrame:
+def ols_hc1(frame: pd.DataFrame, outcome: str, regressors: list[str], names: dict[str, str]) -> pd.DataFrame:
     """OLS of ``outcome`` on an intercept and ``regressors``, HC1 (White, small-sample
     scaled) standard errors. ``names`` maps ``"const"`` or a regressor to the row name
     reported; only those rows are returned, in that order."""
@@ -33,8 +32,9 @@ def ols_hc1(frame: pd.DataFrame, outcome: str, regressors: list[str],
     return coefficient_table(list(names.values()), fit.params[rows], fit.bse[rows])
 
 
-def _demean_two_way(v: np.ndarray, u: np.ndarray, t: np.ndarray, nu: int, nt: int,
-                    tol: float = 1e-10, max_iter: int = 500) -> np.ndarray:
+def _demean_two_way(
+    v: np.ndarray, u: np.ndarray, t: np.ndarray, nu: int, nt: int, tol: float = 1e-10, max_iter: int = 500
+) -> np.ndarray:
     """Residual of ``v`` (columns) on unit and time dummies, by alternating projections.
 
     On a balanced panel one sweep is exact (v - unit mean - time mean + grand mean); an
@@ -53,8 +53,9 @@ def _demean_two_way(v: np.ndarray, u: np.ndarray, t: np.ndarray, nu: int, nt: in
     return out
 
 
-def twfe(frame: pd.DataFrame, outcome: str, treatment: str, covariates: list[str],
-         unit: str, time: str) -> pd.DataFrame:
+def twfe(
+    frame: pd.DataFrame, outcome: str, treatment: str, covariates: list[str], unit: str, time: str
+) -> pd.DataFrame:
     """Two-way fixed effects: y ~ d + x + unit FE + time FE, standard errors clustered by unit.
 
     The fixed effects are swept out (Frisch-Waugh-Lovell) instead of estimated as
@@ -99,5 +100,4 @@ def reml_table(frame: pd.DataFrame, outcome: str, covariates: list[str], group: 
 
 def reml_variance_components(fit) -> dict[str, float]:
     """``group_sd`` and ``residual_sd`` of a :func:`reml` fit."""
-    return {"group_sd": float(np.sqrt(np.asarray(fit.cov_re).reshape(-1)[0])),
-            "residual_sd": float(np.sqrt(fit.scale))}
+    return {"group_sd": float(np.sqrt(np.asarray(fit.cov_re).reshape(-1)[0])), "residual_sd": float(np.sqrt(fit.scale))}

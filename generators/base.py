@@ -142,8 +142,7 @@ def coefficient_table(names, estimates, ses, level: float = 0.95) -> pd.DataFram
     est = np.asarray(estimates, float)
     se = np.asarray(ses, float)
     z = norm.ppf(0.5 + level / 2)
-    return pd.DataFrame({"name": list(names), "estimate": est, "se": se,
-                         "lower": est - z * se, "upper": est + z * se})
+    return pd.DataFrame({"name": list(names), "estimate": est, "se": se, "lower": est - z * se, "upper": est + z * se})
 
 
 class Generator:

@@ -36,24 +36,24 @@ class Params:
     tau: float = param(0.5, "treatment effect (its baseline when the effect varies)")
     trend: float = param(0.01, "common linear time trend c per period")
     treat_prob: float = param(0.5, "probability that a unit is ever treated", gt=0.0, lt=1.0)
-    adoption_period: int | None = param(
-        None, "T0, first treated period (1..T-1); default T // 2 (50 of 100)", ge=1)
+    adoption_period: int | None = param(None, "T0, first treated period (1..T-1); default T // 2 (50 of 100)", ge=1)
     staggered: bool = param(False, "treated units adopt at a period drawn uniformly from T0..T-1")
     tau_x: float = param(0.0, "effect heterogeneity: effect changes by tau_x per unit of x")
     tau_growth: float = param(0.0, "dynamic effect: change of the effect per period since adoption")
     trend_gap: float = param(0.0, "parallel-trends violation: extra trend per period of treated units")
-    noise_sd: float = param(
-        1.0, "sd of the idiosyncratic noise e (0 reproduces the source, which had none)", ge=0.0)
+    noise_sd: float = param(1.0, "sd of the idiosyncratic noise e (0 reproduces the source, which had none)", ge=0.0)
 
     def __post_init__(self) -> None:
         if self.adoption_period is not None and self.adoption_period >= self.n_periods:
             raise ValueError(
                 f"parameter 'adoption_period' = {self.adoption_period} must be below "
                 f"n_periods = {self.n_periods} (valid: 1..{self.n_periods - 1}) so that "
-                "some periods are treated")
+                "some periods are treated"
+            )
         if self.n_units * self.n_periods > 100_000_000:
-            raise ValueError(f"n_units x n_periods = {self.n_units * self.n_periods:,} rows is over the "
-                             "limit of 100,000,000 rows")
+            raise ValueError(
+                f"n_units x n_periods = {self.n_units * self.n_periods:,} rows is over the limit of 100,000,000 rows"
+            )
 
     @property
     def t0(self) -> int:
@@ -153,22 +153,30 @@ class DidPanel(Generator):
             y1 = y0 + effect
         y = np.where(d, y1, y0)
 
-        frame = pd.DataFrame({
-            "unit": np.repeat(np.arange(N, dtype=np.int32), T),
-            "time": np.tile(np.arange(T, dtype=np.int32), N),
-            "x": x,
-            "treated": np.repeat(treated_u.astype(np.int32), T),
-            "d": d.astype(np.int32),
-            "y": y,
-        }, copy=False)
+        frame = pd.DataFrame(
+            {
+                "unit": np.repeat(np.arange(N, dtype=np.int32), T),
+                "time": np.tile(np.arange(T, dtype=np.int32), N),
+                "x": x,
+                "treated": np.repeat(treated_u.astype(np.int32), T),
+                "d": d.astype(np.int32),
+                "y": y,
+            },
+            copy=False,
+        )
         read_only(mu0, mu1, y0, y1)
-        truth = Truth(coefficients={"tau": att, "x": BETA_X}, mu0=mu0, mu1=mu1, y0=y0, y1=y1,
-                      **(law.truth_fields() if p.noise_sd > 0 else {}))
+        truth = Truth(
+            coefficients={"tau": att, "x": BETA_X},
+            mu0=mu0,
+            mu1=mu1,
+            y0=y0,
+            y1=y1,
+            **(law.truth_fields() if p.noise_sd > 0 else {}),
+        )
         # one label broadcast over all rows: 0 bytes instead of 20 per row, checked in O(1)
         split = np.broadcast_to(np.array("train"), (N * T,))
         return Observed(frame, self.roles, split), truth
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
         """TWFE: y ~ d + x + unit FE + time FE, unit-clustered se; rows ``tau``, ``x``."""
-        return twfe(frame, roles.outcome, roles.treatment, list(roles.covariates),
-                    roles.unit, roles.time)
+        return twfe(frame, roles.outcome, roles.treatment, list(roles.covariates), roles.unit, roles.time)

@@ -37,8 +37,7 @@ class RandomInterceptGLMM(GenericLikelihoodModel):
         self.family = family
         self.codes, levels = pd.factorize(np.asarray(groups), sort=True)
         n = len(self.codes)
-        self.indicator = sparse.csr_matrix((np.ones(n), (self.codes, np.arange(n))),
-                                           shape=(len(levels), n))
+        self.indicator = sparse.csr_matrix((np.ones(n), (self.codes, np.arange(n))), shape=(len(levels), n))
         self.z, self.w = np.polynomial.hermite.hermgauss(N_NODES)
         self.const = -gammaln(self.endog + 1.0) if family == "poisson" else 0.0
 
@@ -72,16 +71,14 @@ class RandomInterceptGLMM(GenericLikelihoodModel):
         eta = self.exog @ beta
         mode, curv = self._mode(eta, var)
         scale = np.sqrt(2.0 / curv)
-        nodes = mode[:, None] + scale[:, None] * self.z[None, :]          # groups x nodes
-        rows = self._loglik_rows(eta[:, None] + nodes[self.codes])       # rows x nodes
+        nodes = mode[:, None] + scale[:, None] * self.z[None, :]  # groups x nodes
+        rows = self._loglik_rows(eta[:, None] + nodes[self.codes])  # rows x nodes
         f = self.indicator @ rows - nodes**2 / (2.0 * var)
-        per_group = (np.log(scale) - 0.5 * np.log(2.0 * np.pi * var)
-                     + logsumexp(f + self.z**2 + np.log(self.w), axis=1))
+        per_group = np.log(scale) - 0.5 * np.log(2.0 * np.pi * var) + logsumexp(f + self.z**2 + np.log(self.w), axis=1)
         return float(per_group.sum())
 
 
-def glmm_table(frame: pd.DataFrame, outcome: str, covariates: list[str], group: str,
-               family: str) -> pd.DataFrame:
+def glmm_table(frame: pd.DataFrame, outcome: str, covariates: list[str], group: str, family: str) -> pd.DataFrame:
     """Fixed effects of the random-intercept GLMM named ``intercept`` and each covariate."""
     fit = fit_glmm(frame, outcome, covariates, group, family)
     k = 1 + len(covariates)
@@ -97,4 +94,3 @@ def fit_glmm(frame: pd.DataFrame, outcome: str, covariates: list[str], group: st
     start = np.append(sm.GLM(y, X, family=fam).fit().params, np.log(0.5))
     model = RandomInterceptGLMM(y, X, frame[group].to_numpy(), family)
     return model.fit(start_params=start, method="bfgs", maxiter=500, disp=0)
-

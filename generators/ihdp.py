@@ -4,8 +4,8 @@ Replications 1..10 of the NPCI set, shipped in the package (no header; treatment
 y_factual, y_cfactual, mu0, mu1, x1..x25 -- x1..x6 continuous, x7..x25 binary, x14
 coded 1/2 as published and kept so). The data of a replication never changes; the seed
 only draws the literature's 63/27/10 train/valid/test split, so "in-sample"
-(train+valid) and "out-of-sample" (test) scores are reproducible per seed. A few replications have extreme outcomes that dominate means:
-run several and report their spread.
+(train+valid) and "out-of-sample" (test) scores are reproducible per seed. A few
+replications have extreme outcomes that dominate means: run several and report their spread.
 """
 
 from __future__ import annotations
@@ -49,15 +49,14 @@ class IHDP(Generator):
         data = ihdp_array(self.params.replication)
         col = {name: i for i, name in enumerate(IHDP_COLUMNS)}
         treated = data[:, col["treatment"]] == 1
-        frame = pd.DataFrame(data[:, col["x1"]:].copy(), columns=list(COVARIATES))
+        frame = pd.DataFrame(data[:, col["x1"] :].copy(), columns=list(COVARIATES))
         frame["t"] = treated.astype(np.int64)
         frame["y"] = data[:, col["y_factual"]].copy()
         y_f, y_cf = data[:, col["y_factual"]], data[:, col["y_cfactual"]]
         mu0, mu1 = data[:, col["mu0"]].copy(), data[:, col["mu1"]].copy()
         y0, y1 = np.where(treated, y_cf, y_f), np.where(treated, y_f, y_cf)
         read_only(mu0, mu1, y0, y1)
-        truth = Truth(coefficients={"tau": float(np.mean(mu1 - mu0))},
-                      mu0=mu0, mu1=mu1, y0=y0, y1=y1)
+        truth = Truth(coefficients={"tau": float(np.mean(mu1 - mu0))}, mu0=mu0, mu1=mu1, y0=y0, y1=y1)
         split = random_split(len(frame), rng, SPLIT_FRACTIONS)
         return Observed(frame, self.roles, split), truth
 

@@ -59,8 +59,13 @@ def normal_logpdf(y: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray
 class LinearPredictor:
     """eta = intercept + sum_k beta_k * x_k + group effect (one number per group code)."""
 
-    def __init__(self, intercept: float, slopes: dict[str, float], group: str | None = None,
-                 group_effects: np.ndarray | None = None):
+    def __init__(
+        self,
+        intercept: float,
+        slopes: dict[str, float],
+        group: str | None = None,
+        group_effects: np.ndarray | None = None,
+    ):
         self.intercept = float(intercept)
         self.slopes = dict(slopes)
         self.group = group

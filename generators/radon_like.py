@@ -27,14 +27,14 @@ FAMILIES = ("normal", "bernoulli", "poisson")
 
 @dataclass(frozen=True)
 class Params:
-    family: str = param("normal", "law of y given eta: normal (identity), bernoulli (logit), "
-                        "poisson (log)", choices=FAMILIES)
+    family: str = param(
+        "normal", "law of y given eta: normal (identity), bernoulli (logit), poisson (log)", choices=FAMILIES
+    )
     intercept: float = param(1.462, "intercept on the link scale")
     floor_effect: float = param(-0.693, "floor coefficient on the link scale")
     group_sd: float = param(0.328, "sd of the county effects b", ge=0.0)
     noise_sd: float = param(0.756, "residual sd e (normal family only)", gt=0.0)
-    floor_prob: float = param(153 / 919, "probability that a home was measured on the first floor",
-                              gt=0.0, lt=1.0)
+    floor_prob: float = param(153 / 919, "probability that a home was measured on the first floor", gt=0.0, lt=1.0)
 
 
 class RadonLike(Generator):
@@ -67,11 +67,12 @@ class RadonLike(Generator):
             law = BernoulliLaw(eta) if p.family == "bernoulli" else PoissonLaw(eta)
             components = {"group_sd": p.group_sd}
         frame[self.roles.outcome] = law.sample_y(frame, rng)
-        truth = Truth(coefficients={"intercept": p.intercept, "floor": p.floor_effect},
-                      variance_components=components,
-                      group_effects=pd.Series(b, index=pd.RangeIndex(len(b), name="county"),
-                                              name="group_effect"),
-                      **law.truth_fields())
+        truth = Truth(
+            coefficients={"intercept": p.intercept, "floor": p.floor_effect},
+            variance_components=components,
+            group_effects=pd.Series(b, index=pd.RangeIndex(len(b), name="county"), name="group_effect"),
+            **law.truth_fields(),
+        )
         return Observed(frame, self.roles, np.full(n, "train")), truth
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:

@@ -18,7 +18,8 @@ from dgpbench.generators.shipped import radon_frame
 
 REFERENCE_SOURCE = (
     "REML fit of log_radon ~ 1 + floor + (1 | county) on the Minnesota radon data "
-    "(Gelman & Hill 2007, ch. 12; lme4 / statsmodels MixedLM): a reference, not the truth")
+    "(Gelman & Hill 2007, ch. 12; lme4 / statsmodels MixedLM): a reference, not the truth"
+)
 
 
 class RadonMN(Generator):
@@ -30,10 +31,12 @@ class RadonMN(Generator):
 
     def _sample(self, rng: np.random.Generator) -> tuple[Observed, Truth]:
         frame = radon_frame()
-        truth = Truth(kind="reference",
-                      coefficients={"intercept": 1.462, "floor": -0.693},
-                      variance_components={"group_sd": 0.3282, "residual_sd": 0.7556},
-                      source=REFERENCE_SOURCE)
+        truth = Truth(
+            kind="reference",
+            coefficients={"intercept": 1.462, "floor": -0.693},
+            variance_components={"group_sd": 0.3282, "residual_sd": 0.7556},
+            source=REFERENCE_SOURCE,
+        )
         return Observed(frame, self.roles, np.full(len(frame), "train")), truth
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:

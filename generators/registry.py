@@ -7,14 +7,18 @@ from typing import Any
 
 from dgpbench.registry import Registry
 
-GENERATORS = Registry("generator", "dgpbench.generators", {
-    "did_panel": "dgpbench.generators.did_panel:DidPanel",
-    "heteroscedastic": "dgpbench.generators.heteroscedastic:Heteroscedastic",
-    "two_mode_mixture": "dgpbench.generators.two_mode_mixture:TwoModeMixture",
-    "radon_like": "dgpbench.generators.radon_like:RadonLike",
-    "radon_mn": "dgpbench.generators.radon_mn:RadonMN",
-    "ihdp": "dgpbench.generators.ihdp:IHDP",
-})
+GENERATORS = Registry(
+    "generator",
+    "dgpbench.generators",
+    {
+        "did_panel": "dgpbench.generators.did_panel:DidPanel",
+        "heteroscedastic": "dgpbench.generators.heteroscedastic:Heteroscedastic",
+        "two_mode_mixture": "dgpbench.generators.two_mode_mixture:TwoModeMixture",
+        "radon_like": "dgpbench.generators.radon_like:RadonLike",
+        "radon_mn": "dgpbench.generators.radon_mn:RadonMN",
+        "ihdp": "dgpbench.generators.ihdp:IHDP",
+    },
+)
 
 
 def generator_class(name: str) -> type:

@@ -180,10 +180,16 @@ def check_supports_gives_reasons(case: Case) -> None:
 
 
 CHECKS: dict[str, Callable[[Case], None]] = {
-    f.__name__: f for f in (check_declared_capabilities_work, check_same_seed_same_result,
-                            check_pickle_roundtrip_predicts_same, check_built_three_ways,
-                            check_params_unchanged_by_fit, check_truth_not_visible_in_fit,
-                            check_supports_gives_reasons)
+    f.__name__: f
+    for f in (
+        check_declared_capabilities_work,
+        check_same_seed_same_result,
+        check_pickle_roundtrip_predicts_same,
+        check_built_three_ways,
+        check_params_unchanged_by_fit,
+        check_truth_not_visible_in_fit,
+        check_supports_gives_reasons,
+    )
 }
 
 

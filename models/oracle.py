@@ -54,8 +54,10 @@ class OracleFitted(Fitted):
     def _rows(self, X: pd.DataFrame) -> np.ndarray:
         pos = np.asarray(X.index)
         if not np.issubdtype(pos.dtype, np.integer) or (len(pos) and (pos.min() < 0 or pos.max() >= self._n_rows)):
-            raise ValueError("the oracle's potential outcomes need rows of the observed frame with "
-                             f"its RangeIndex (positions 0..{self._n_rows - 1})")
+            raise ValueError(
+                "the oracle's potential outcomes need rows of the observed frame with "
+                f"its RangeIndex (positions 0..{self._n_rows - 1})"
+            )
         return pos
 
     def mu0(self, X: pd.DataFrame) -> np.ndarray:

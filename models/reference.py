@@ -32,6 +32,7 @@ _SD_FLOOR = 1e-9
 
 # --------------------------------------------------------------------------- data checks
 
+
 def _numeric_problem(frame: pd.DataFrame, columns: list[str]) -> str:
     """Why these columns cannot enter a linear model ('' when they all can)."""
     for c in columns:
@@ -85,6 +86,7 @@ def _floored(sigma: float, y: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- shared fitted parts
+
 
 class _Table:
     """Coefficients capability from a precomputed table."""
@@ -158,6 +160,7 @@ class _Linear:
 
 # --------------------------------------------------------------------------- ols
 
+
 class OLSFitted(Fitted, _Table):
     def __init__(self, table: pd.DataFrame):
         self._table = table
@@ -185,8 +188,10 @@ class OLS(Model):
 
 # --------------------------------------------------------------------------- twfe
 
-def _two_way_effects(r: np.ndarray, units: np.ndarray, periods: np.ndarray,
-                     tol: float = 1e-11, max_sweeps: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+
+def _two_way_effects(
+    r: np.ndarray, units: np.ndarray, periods: np.ndarray, tol: float = 1e-11, max_sweeps: int = 10_000
+) -> tuple[np.ndarray, np.ndarray]:
     """Unit and period effects a, g with r ~ a[units] + g[periods] (least squares), by
     alternating group means: one sweep on a balanced panel, a few on an unbalanced one."""
     unit_n, period_n = np.bincount(units), np.bincount(periods)
@@ -206,8 +211,7 @@ class TWFEFitted(_Gaussian, _SetTreatment, _Table):
     """y = unit effect + period effect + inputs @ beta; a unit or period unseen in fitting
     gets the average effect (the model knows nothing more of it)."""
 
-    def __init__(self, roles, units: pd.Index, periods: pd.Index, unit_fx, period_fx,
-                 columns, beta, table, sigma):
+    def __init__(self, roles, units: pd.Index, periods: pd.Index, unit_fx, period_fx, columns, beta, table, sigma):
         self._unit, self._time, self._treatment = roles.unit, roles.time, roles.treatment
         self._units, self._periods = units, periods
         self._unit_fx, self._period_fx = unit_fx, period_fx
@@ -221,9 +225,11 @@ class TWFEFitted(_Gaussian, _SetTreatment, _Table):
 
     def mean(self, X: pd.DataFrame) -> np.ndarray:
         _columns(X, [self._unit, self._time])
-        return (self._lookup(self._units, self._unit_fx, X[self._unit])
-                + self._lookup(self._periods, self._period_fx, X[self._time])
-                + _columns(X, self._cols) @ self._beta)
+        return (
+            self._lookup(self._units, self._unit_fx, X[self._unit])
+            + self._lookup(self._periods, self._period_fx, X[self._time])
+            + _columns(X, self._cols) @ self._beta
+        )
 
 
 class TWFE(Model):
@@ -237,8 +243,7 @@ class TWFE(Model):
 
     name = "twfe"
     description = "two-way fixed-effects DID (unit and period effects, unit-clustered intervals)"
-    capabilities = Capabilities(conditional=True, log_density=True, potential_outcomes=True,
-                                coefficients=True)
+    capabilities = Capabilities(conditional=True, log_density=True, potential_outcomes=True, coefficients=True)
 
     def supports(self, observed: Observed) -> tuple[bool, str]:
         roles = observed.roles
@@ -259,11 +264,11 @@ class TWFE(Model):
         resid = r - unit_fx[unit_codes] - period_fx[time_codes]
         dof = max(len(frame) - len(cols) - len(units) - len(periods) + 1, 1)
         sigma = _floored(np.sqrt(resid @ resid / dof), observed.y)
-        return TWFEFitted(roles, pd.Index(units), pd.Index(periods), unit_fx, period_fx,
-                          cols, beta, table, sigma)
+        return TWFEFitted(roles, pd.Index(units), pd.Index(periods), unit_fx, period_fx, cols, beta, table, sigma)
 
 
 # --------------------------------------------------------------------------- mixedlm
+
 
 class MixedLMFitted(_Gaussian, _Table):
     """y = inputs @ beta + b[group] + e. A group seen in fitting uses its BLUP and the
@@ -300,8 +305,7 @@ class MixedLM(Model):
 
     name = "mixedlm"
     description = "REML linear mixed model with a random intercept per group (statsmodels)"
-    capabilities = Capabilities(conditional=True, log_density=True, coefficients=True,
-                                variance_components=True)
+    capabilities = Capabilities(conditional=True, log_density=True, coefficients=True, variance_components=True)
 
     def supports(self, observed: Observed) -> tuple[bool, str]:
         if observed.roles.group is None:
@@ -323,12 +327,14 @@ class MixedLM(Model):
         table = coefficient_table(names, params, np.asarray(res.bse_fe))
         components = analyses.reml_variance_components(res)
         components["residual_sd"] = _floored(components["residual_sd"], observed.y)
-        effects = pd.Series({g: float(np.asarray(v)[0]) for g, v in res.random_effects.items()},
-                            name=roles.group).sort_index()
+        effects = pd.Series(
+            {g: float(np.asarray(v)[0]) for g, v in res.random_effects.items()}, name=roles.group
+        ).sort_index()
         return MixedLMFitted(roles.group, columns, params, table, components, effects)
 
 
 # --------------------------------------------------------------------------- naive baselines
+
 
 class SLearnerFitted(_Gaussian, _SetTreatment):
     def __init__(self, linear: _Linear, treatment: str | None):
@@ -366,8 +372,11 @@ class LinearGaussianFitted(SLearnerFitted, _Table):
         joint = frame[self._joint_cols]
         self._joint_mean = joint.to_numpy(float).mean(axis=0)
         self._joint_cov = np.atleast_2d(np.cov(joint.to_numpy(float), rowvar=False))
-        self._whole = {c: (joint[c].dtype, joint[c].min(), joint[c].max()) for c in self._joint_cols
-                       if pd.api.types.is_integer_dtype(joint[c]) or pd.api.types.is_bool_dtype(joint[c])}
+        self._whole = {
+            c: (joint[c].dtype, joint[c].min(), joint[c].max())
+            for c in self._joint_cols
+            if pd.api.types.is_integer_dtype(joint[c]) or pd.api.types.is_bool_dtype(joint[c])
+        }
         labels = np.unique(frame[group]) if group is not None else []
         self._effects = pd.Series(0.0, index=pd.Index(labels), name=group)
 
@@ -393,8 +402,14 @@ class LinearGaussian(Model):
 
     name = "linear_gaussian"
     description = "naive baseline: homoscedastic linear Gaussian ignoring units and groups"
-    capabilities = Capabilities(conditional=True, log_density=True, joint=True,
-                                potential_outcomes=True, coefficients=True, variance_components=True)
+    capabilities = Capabilities(
+        conditional=True,
+        log_density=True,
+        joint=True,
+        potential_outcomes=True,
+        coefficients=True,
+        variance_components=True,
+    )
 
     def supports(self, observed: Observed) -> tuple[bool, str]:
         problem = _linear_problem(observed)

@@ -7,24 +7,28 @@ from typing import Any
 
 from dgpbench.registry import Registry
 
-MODELS = Registry("model", "dgpbench.models", {
-    # reference estimators (statsmodels) and naive baselines
-    "ols": "dgpbench.models.reference:OLS",
-    "twfe": "dgpbench.models.reference:TWFE",
-    "mixedlm": "dgpbench.models.reference:MixedLM",
-    "linear_gaussian": "dgpbench.models.reference:LinearGaussian",
-    "diff_in_means": "dgpbench.models.reference:DiffInMeans",
-    "s_learner": "dgpbench.models.reference:SLearner",
-    # TensorFlow Probability
-    "mdn": "dgpbench.models.tfp.mdn:MDN",
-    "glmm_vi": "dgpbench.models.tfp.glmm_vi:GlmmVI",
-    # PyTorch
-    "diffusion": "dgpbench.models.torch.diffusion:Diffusion",
-    "diffusion_joint": "dgpbench.models.torch.diffusion:DiffusionJoint",
-    "tarnet": "dgpbench.models.torch.causal_nets:TARNet",
-    "dcn_pd": "dgpbench.models.torch.causal_nets:DCNPD",
-    "dragonnet": "dgpbench.models.torch.causal_nets:Dragonnet",
-})
+MODELS = Registry(
+    "model",
+    "dgpbench.models",
+    {
+        # reference estimators (statsmodels) and naive baselines
+        "ols": "dgpbench.models.reference:OLS",
+        "twfe": "dgpbench.models.reference:TWFE",
+        "mixedlm": "dgpbench.models.reference:MixedLM",
+        "linear_gaussian": "dgpbench.models.reference:LinearGaussian",
+        "diff_in_means": "dgpbench.models.reference:DiffInMeans",
+        "s_learner": "dgpbench.models.reference:SLearner",
+        # TensorFlow Probability
+        "mdn": "dgpbench.models.tfp.mdn:MDN",
+        "glmm_vi": "dgpbench.models.tfp.glmm_vi:GlmmVI",
+        # PyTorch
+        "diffusion": "dgpbench.models.torch.diffusion:Diffusion",
+        "diffusion_joint": "dgpbench.models.torch.diffusion:DiffusionJoint",
+        "tarnet": "dgpbench.models.torch.causal_nets:TARNet",
+        "dcn_pd": "dgpbench.models.torch.causal_nets:DCNPD",
+        "dragonnet": "dgpbench.models.torch.causal_nets:Dragonnet",
+    },
+)
 
 
 def model_class(name: str) -> type:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from dgpbench.reports.leaderboard import FACE_ORDER
+from dgpbench.vocabulary import FACES, face_order
 
 Key = tuple[str, str, str, str]
 
@@ -29,7 +29,7 @@ def difference(a: float | None, b: float | None, rel_tol: float = 1e-9) -> float
 def combined_se(se_a: float | None, se_b: float | None) -> float | None:
     if se_a is None or se_b is None:
         return None
-    return math.sqrt(se_a ** 2 + se_b ** 2)
+    return math.sqrt(se_a**2 + se_b**2)
 
 
 def verdict(delta: float | None, exceeds: bool | None, direction: str | None) -> str:
@@ -55,11 +55,12 @@ def _key(r: Mapping[str, Any]) -> Key:
 
 def _sort_key(k: Key) -> tuple:
     g, m, face, metric = k
-    return (g, FACE_ORDER.index(face) if face in FACE_ORDER else 9, metric, m)
+    return (g, face_order(face), metric, m)
 
 
-def metric_deltas(rows_a: list[Mapping], rows_b: list[Mapping],
-                  directions: Mapping[str, str | None]) -> list[dict[str, Any]]:
+def metric_deltas(
+    rows_a: list[Mapping], rows_b: list[Mapping], directions: Mapping[str, str | None]
+) -> list[dict[str, Any]]:
     """One row per (generator, model, face, metric) in either run (aggregated leaderboard rows).
 
     ``directions`` maps a metric name (the part before ``[``) to lower / higher / nominal.
@@ -76,13 +77,29 @@ def metric_deltas(rows_a: list[Mapping], rows_b: list[Mapping],
         exceeds = None if delta is None or se is None else abs(delta) > se
         sa, sb = (ra["score"] if ra else None), (rb["score"] if rb else None)
         direction = directions.get(k[3].split("[", 1)[0])
-        out.append({"generator": k[0], "model": k[1], "face": k[2], "metric": k[3], "direction": direction,
-                    "a_mean": am, "a_se": ra["se"] if ra else None, "b_mean": bm, "b_se": rb["se"] if rb else None,
-                    "delta": delta, "se": se, "exceeds": exceeds,
-                    "a_score": sa, "b_score": sb, "d_score": difference(sa, sb),
-                    "only": "A" if rb is None else "B" if ra is None else "",
-                    "verdict": ("only in A" if rb is None else "only in B" if ra is None
-                                else verdict(delta, exceeds, direction))})
+        out.append(
+            {
+                "generator": k[0],
+                "model": k[1],
+                "face": k[2],
+                "metric": k[3],
+                "direction": direction,
+                "a_mean": am,
+                "a_se": ra["se"] if ra else None,
+                "b_mean": bm,
+                "b_se": rb["se"] if rb else None,
+                "delta": delta,
+                "se": se,
+                "exceeds": exceeds,
+                "a_score": sa,
+                "b_score": sb,
+                "d_score": difference(sa, sb),
+                "only": "A" if rb is None else "B" if ra is None else "",
+                "verdict": (
+                    "only in A" if rb is None else "only in B" if ra is None else verdict(delta, exceeds, direction)
+                ),
+            }
+        )
     return out
 
 
@@ -93,10 +110,13 @@ def face_deltas(summary_a: list[Mapping], summary_b: list[Mapping]) -> list[dict
     out = []
     for k in sorted(set(a) | set(b)):
         sa, sb = a.get(k, {}), b.get(k, {})
-        row: dict[str, Any] = {"generator": k[0], "model": k[1],
-                               "a_cells": (sa.get("n_ok"), sa.get("n_total")) if sa else None,
-                               "b_cells": (sb.get("n_ok"), sb.get("n_total")) if sb else None}
-        for f in FACE_ORDER:
+        row: dict[str, Any] = {
+            "generator": k[0],
+            "model": k[1],
+            "a_cells": (sa.get("n_ok"), sa.get("n_total")) if sa else None,
+            "b_cells": (sb.get("n_ok"), sb.get("n_total")) if sb else None,
+        }
+        for f in FACES:
             va, vb = sa.get(f), sb.get(f)
             row[f] = {"a": va, "b": vb, "delta": difference(va, vb)}
         out.append(row)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dgpbench.reports import leaderboard as lb
+from dgpbench.vocabulary import FACES
 
 STATUS_ORDER = ("error", "diverged", "timeout", "crashed", "skipped")
 
@@ -28,7 +29,7 @@ def metric_info() -> dict[str, Any]:
     for entry in METRICS.entries():
         try:
             out[entry.name] = entry.load()
-        except Exception:  # noqa: BLE001 - an unavailable plugin metric only loses its tooltip
+        except Exception:
             continue
     return out
 
@@ -71,9 +72,9 @@ class RunData:
     metrics: list[dict]
     estimates: list[dict]
     curves: list[dict]
-    rows: list[dict] = field(default_factory=list)          # leaderboard.aggregate
-    summary: list[dict] = field(default_factory=list)       # leaderboard.face_summary
-    info: dict[str, Any] = field(default_factory=dict)      # metric name -> Metric
+    rows: list[dict] = field(default_factory=list)  # leaderboard.aggregate
+    summary: list[dict] = field(default_factory=list)  # leaderboard.face_summary
+    info: dict[str, Any] = field(default_factory=dict)  # metric name -> Metric
 
     @classmethod
     def load(cls, store, run_id: str | None, info: dict[str, Any] | None = None, *, figures: bool = True) -> RunData:
@@ -81,8 +82,14 @@ class RunData:
         rid = run["run_id"]
         cells = store.cells(rid)
         metrics = store.metric_rows(rid)
-        data = cls(run, cells, metrics, store.estimate_rows(rid) if figures else [],
-                   store.curve_rows(rid) if figures else [], info=metric_info() if info is None else info)
+        data = cls(
+            run,
+            cells,
+            metrics,
+            store.estimate_rows(rid) if figures else [],
+            store.curve_rows(rid) if figures else [],
+            info=metric_info() if info is None else info,
+        )
         data.rows = lb.aggregate(metrics, cells)
         data.summary = lb.face_summary(data.rows, cells)
         return data
@@ -130,7 +137,7 @@ class RunData:
         by_face = naive_names_by_face(self.info)
         out = {}
         for label, name in sorted(self.registered("model").items()):
-            faces = [f for f in lb.FACE_ORDER if name in by_face.get(f, set())]
+            faces = [f for f in FACES if name in by_face.get(f, set())]
             if faces:
                 out[label] = faces
         return out
@@ -159,14 +166,27 @@ class RunData:
         """Run metadata for a header: suite, date, commit, duration, versions, machine, counts."""
         counts = self.status_counts()
         ran = sum(n for s, n in counts.items() if s != "skipped")
-        return {"run_id": self.run_id, "suite": self.run["suite_name"],
-                "description": self.suite.get("description", ""), "status": self.run["status"],
-                "started": when(self.run.get("started_at")), "duration": duration(self.elapsed), "seconds": self.elapsed,
-                "commit": self.run.get("git_commit") or "-", "versions": _json(self.run.get("versions")),
-                "machine": _json(self.run.get("machine")), "counts": counts, "n_ok": counts.get("ok", 0),
-                "n_ran": ran, "n_cells": len(self.cells), "n_planned": self.run.get("n_cells"),
-                "seeds": self.suite.get("seeds", []), "time_limit": self.suite.get("time_limit"),
-                "n_generators": len(self.generators), "n_models": len(self.models)}
+        return {
+            "run_id": self.run_id,
+            "suite": self.run["suite_name"],
+            "description": self.suite.get("description", ""),
+            "status": self.run["status"],
+            "started": when(self.run.get("started_at")),
+            "duration": duration(self.elapsed),
+            "seconds": self.elapsed,
+            "commit": self.run.get("git_commit") or "-",
+            "versions": _json(self.run.get("versions")),
+            "machine": _json(self.run.get("machine")),
+            "counts": counts,
+            "n_ok": counts.get("ok", 0),
+            "n_ran": ran,
+            "n_cells": len(self.cells),
+            "n_planned": self.run.get("n_cells"),
+            "seeds": self.suite.get("seeds", []),
+            "time_limit": self.suite.get("time_limit"),
+            "n_generators": len(self.generators),
+            "n_models": len(self.models),
+        }
 
     # -- per generator ----------------------------------------------------------------------
     def curves_of(self, generator: str, name: str) -> tuple[dict[str, dict], int | None]:

@@ -24,22 +24,46 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
+from dgpbench.vocabulary import face_order
+
 DPI = 100
-WIDTH = 9.6            # inches: 960 px at DPI, within the report's text column
-PANEL_H = 2.5          # inches per row of small multiples
+WIDTH = 9.6  # inches: 960 px at DPI, within the report's text column
+PANEL_H = 2.5  # inches per row of small multiples
 MAX_COLS = 4
 TRUTH = dict(color="#111111", ls="--", lw=1.6)
 NAIVE = dict(color="#8a8a8a", ls=":", lw=1.6)
 SAMPLE_TRUE = "#b9b9b9"
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-           "#bcbd22", "#393b79", "#637939", "#843c39")
+COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#393b79",
+    "#637939",
+    "#843c39",
+)
 SCORE_CLIP = (-1.0, 1.5)
-FACES = ("coefficients", "counterfactuals", "variance")
 
-RC = {"font.size": 8.5, "axes.titlesize": 9, "axes.labelsize": 8.5, "xtick.labelsize": 7.5,
-      "ytick.labelsize": 7.5, "legend.fontsize": 7.5, "axes.spines.top": False, "axes.spines.right": False,
-      "axes.grid": True, "grid.color": "#e6e6e6", "grid.linewidth": 0.6, "axes.edgecolor": "#888888",
-      "font.family": "DejaVu Sans"}
+RC = {
+    "font.size": 8.5,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "legend.fontsize": 7.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e6e6e6",
+    "grid.linewidth": 0.6,
+    "axes.edgecolor": "#888888",
+    "font.family": "DejaVu Sans",
+}
 
 
 @dataclass(frozen=True)
@@ -67,8 +91,15 @@ def text(s: object) -> str:
     return str(s).replace("$", r"\$")
 
 
-def _figure(n_panels: int, cols: int = MAX_COLS, panel_h: float = PANEL_H, height: float | None = None,
-            sharex: bool = False, sharey: bool = False, width: float = WIDTH):
+def _figure(
+    n_panels: int,
+    cols: int = MAX_COLS,
+    panel_h: float = PANEL_H,
+    height: float | None = None,
+    sharex: bool = False,
+    sharey: bool = False,
+    width: float = WIDTH,
+):
     """A figure of small multiples with margins in inches (so short figures keep tight margins)."""
     cols = max(1, min(cols, n_panels))
     rows = math.ceil(n_panels / cols)
@@ -77,8 +108,9 @@ def _figure(n_panels: int, cols: int = MAX_COLS, panel_h: float = PANEL_H, heigh
     axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex, sharey=sharey).ravel()
     for ax in axes[n_panels:]:
         ax.set_visible(False)
-    fig.subplots_adjust(left=0.08 if cols > 1 else 0.1, right=0.98, bottom=0.5 / h, top=1 - 0.42 / h,
-                        wspace=0.28, hspace=0.6)
+    fig.subplots_adjust(
+        left=0.08 if cols > 1 else 0.1, right=0.98, bottom=0.5 / h, top=1 - 0.42 / h, wspace=0.28, hspace=0.6
+    )
     return fig, list(axes[:n_panels])
 
 
@@ -92,8 +124,9 @@ def _finish(fig: Figure, alt: str) -> Image:
     buf = io.BytesIO()
     FigureCanvasAgg(fig).print_png(buf, metadata={"Software": None})
     w, h = fig.get_size_inches() * DPI
-    return Image("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"),
-                 int(round(w)), int(round(h)), alt)
+    return Image(
+        "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), int(round(w)), int(round(h)), alt
+    )
 
 
 def _arr(values) -> np.ndarray:
@@ -110,6 +143,7 @@ def _rc(fn):
     def wrapped(*args, **kwargs):
         with matplotlib.rc_context(RC):
             return fn(*args, **kwargs)
+
     return wrapped
 
 
@@ -121,6 +155,7 @@ def _legend(ax, **kw) -> None:
 
 # -- figure kinds ---------------------------------------------------------------------------
 
+
 @_rc
 def scores(rows: list[dict], palette: Palette) -> Image | None:
     """Normalised score of every (metric, model): oracle = 1 and naive = 0 as reference lines.
@@ -131,7 +166,7 @@ def scores(rows: list[dict], palette: Palette) -> Image | None:
     rows = [r for r in rows if r["score"] is not None]
     if not rows:
         return None
-    faces = sorted({r["face"] for r in rows}, key=lambda f: (FACES.index(f) if f in FACES else 9, f))
+    faces = sorted({r["face"] for r in rows}, key=lambda f: (face_order(f), f))
     ypos, labels, headers, y = {}, [], [], 0.0
     for f in faces:
         headers.append((y, f))
@@ -144,8 +179,9 @@ def scores(rows: list[dict], palette: Palette) -> Image | None:
     row = 0.17 + 0.025 * len(models)
     h = 0.75 + row * (len(labels) + len(headers))
     fig, (ax,) = _figure(1, cols=1, height=h)
-    fig.subplots_adjust(left=max(0.2, _left_for([lbl for _, lbl in labels])), right=0.80, bottom=0.5 / h,
-                        top=1 - 0.12 / h)
+    fig.subplots_adjust(
+        left=max(0.2, _left_for([lbl for _, lbl in labels])), right=0.80, bottom=0.5 / h, top=1 - 0.12 / h
+    )
     lo, hi = SCORE_CLIP
     ax.axvspan(lo - 0.05, 0, color="#fbeaea", zorder=0, lw=0)
     ax.axvline(1, **TRUTH, label="oracle = 1")
@@ -162,18 +198,43 @@ def scores(rows: list[dict], palette: Palette) -> Image | None:
             pts[marker][0].append(min(max(sc, lo), hi))
             pts[marker][1].append(yy)
             if marker != "o" and len(models) <= 3:
-                ax.annotate(f"{sc:.3g}", (min(max(sc, lo), hi), yy), xytext=(5 if sc < lo else -5, 0),
-                            textcoords="offset points", ha="left" if sc < lo else "right", va="center",
-                            fontsize=6.5, color=palette(m))
+                ax.annotate(
+                    f"{sc:.3g}",
+                    (min(max(sc, lo), hi), yy),
+                    xytext=(5 if sc < lo else -5, 0),
+                    textcoords="offset points",
+                    ha="left" if sc < lo else "right",
+                    va="center",
+                    fontsize=6.5,
+                    color=palette(m),
+                )
         for marker, (xs, ys) in pts.items():
             if xs or marker == "o":
-                ax.scatter(xs, ys, s=22 if marker == "o" else 28, color=palette(m), marker=marker, zorder=3,
-                           edgecolors="white", linewidths=0.4, label=text(m) if marker == "o" else None)
+                ax.scatter(
+                    xs,
+                    ys,
+                    s=22 if marker == "o" else 28,
+                    color=palette(m),
+                    marker=marker,
+                    zorder=3,
+                    edgecolors="white",
+                    linewidths=0.4,
+                    label=text(m) if marker == "o" else None,
+                )
     ax.set_yticks([p for p, _ in labels], [text(lbl) for _, lbl in labels])
     for yy, f in headers:
         ax.axhline(yy + 0.5, color="#d5d9e1", lw=0.8)
-        ax.text(-0.01, yy, f, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=8,
-                fontweight="bold", color="#444444")
+        ax.text(
+            -0.01,
+            yy,
+            f,
+            transform=ax.get_yaxis_transform(),
+            ha="right",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            color="#444444",
+        )
     ax.set_ylim(y + 0.5, 0.5)
     ax.set_xlim(lo - 0.05, hi + 0.05)
     ax.set_xlabel("normalised score  (naive − model) / (naive − oracle)")
@@ -207,8 +268,9 @@ def coefficients(rows: list[dict], palette: Palette, naive_models: set[str] = fr
             est = _arr([r["estimate"] for r in mine])
             lo = np.where(np.isnan(_arr([r["lower"] for r in mine])), est, _arr([r["lower"] for r in mine]))
             hi = np.where(np.isnan(_arr([r["upper"] for r in mine])), est, _arr([r["upper"] for r in mine]))
-            ax.hlines(y, lo, hi, color=palette(m), lw=1.2, alpha=0.8,
-                      linestyles="dotted" if m in naive_models else "solid")
+            ax.hlines(
+                y, lo, hi, color=palette(m), lw=1.2, alpha=0.8, linestyles="dotted" if m in naive_models else "solid"
+            )
             ax.scatter(est, y, s=12, color=palette(m), zorder=3, lw=0)
         if truth is not None:
             ax.axvline(truth, **TRUTH, label=kind)
@@ -256,8 +318,9 @@ def _grid_of(models: list[str], cols: int = MAX_COLS, panel_h: float = PANEL_H, 
     return _figure(len(models), cols=cols, panel_h=panel_h, width=WIDTH * used / cols, **kw)
 
 
-def _overlay(curves: dict[str, dict], palette: Palette, points, xlabel, truth_label: str, caption: str,
-             ylabel: str | None = None) -> Image:
+def _overlay(
+    curves: dict[str, dict], palette: Palette, points, xlabel, truth_label: str, caption: str, ylabel: str | None = None
+) -> Image:
     """One panel per model: its points (colour) over the truth's (grey). ``points(d)`` gives
     ``((truth_x, truth_y), (model_x, model_y))`` and ``xlabel(d)`` the x-axis label."""
     models = sorted(curves)
@@ -280,9 +343,14 @@ def samples(curves: dict[str, dict], palette: Palette) -> Image | None:
     """Model samples of y given x (colour) over true held-out samples (grey), one panel per model."""
     if not curves:
         return None
-    return _overlay(curves, palette, lambda d: ((d["x"], d["y_true"]), (d["x"], d["y_model"])),
-                    lambda d: d.get("xlabel") or "x", "true",
-                    "samples of y given x from each model over true samples")
+    return _overlay(
+        curves,
+        palette,
+        lambda d: ((d["x"], d["y_true"]), (d["x"], d["y_model"])),
+        lambda d: d.get("xlabel") or "x",
+        "true",
+        "samples of y given x from each model over true samples",
+    )
 
 
 @_rc
@@ -290,10 +358,15 @@ def joint_samples(curves: dict[str, dict], palette: Palette) -> Image | None:
     """Synthetic rows of a joint sampler over rows drawn from the truth (first two columns)."""
     if not curves:
         return None
-    return _overlay(curves, palette, lambda d: ((d["truth"][0], d["truth"][1]), (d["model"][0], d["model"][1])),
-                    lambda d: d["columns"][0], "truth",
-                    "rows sampled by each joint model over rows sampled from the truth",
-                    ylabel=curves[sorted(curves)[0]]["columns"][1])
+    return _overlay(
+        curves,
+        palette,
+        lambda d: ((d["truth"][0], d["truth"][1]), (d["model"][0], d["model"][1])),
+        lambda d: d["columns"][0],
+        "truth",
+        "rows sampled by each joint model over rows sampled from the truth",
+        ylabel=curves[sorted(curves)[0]]["columns"][1],
+    )
 
 
 @_rc
@@ -312,8 +385,15 @@ def panel_paths(curves: dict[str, dict], palette: Palette, naive_models: set[str
         ax.plot(_arr(d["t"]), _arr(d["predicted_y0"]), label=f"{text(m)}: predicted Y(0)", **style)
     if first.get("adoption") is not None:
         ax.axvline(first["adoption"], color="#999999", lw=1, ls="-.")
-        ax.annotate("adoption", (first["adoption"], 1), xycoords=("data", "axes fraction"), xytext=(3, -10),
-                    textcoords="offset points", fontsize=7.5, color="#666666")
+        ax.annotate(
+            "adoption",
+            (first["adoption"], 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -10),
+            textcoords="offset points",
+            fontsize=7.5,
+            color="#666666",
+        )
     ax.set(xlabel="period", ylabel="mean outcome")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return _finish(fig, "observed, true counterfactual and predicted counterfactual paths of the treated units")

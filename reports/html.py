@@ -23,9 +23,9 @@ from markupsafe import Markup
 from dgpbench.reports import compare as cmp
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData, duration, metric_info, when
-from dgpbench.reports.leaderboard import FACE_ORDER
 from dgpbench.reports.published import PUBLISHED
 from dgpbench.reports.views import REPORT_VIEWS, View, build
+from dgpbench.vocabulary import FACES
 
 TEMPLATES = Path(__file__).with_name("templates")
 GREEN, RED, NEUTRAL = (99, 190, 123), (240, 104, 104), (252, 252, 250)
@@ -33,11 +33,12 @@ GREEN, RED, NEUTRAL = (99, 190, 123), (240, 104, 104), (252, 252, 250)
 
 # -- formatting ----------------------------------------------------------------------------
 
+
 def num(v: float | None, digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
     v = float(v)
-    if v != 0 and abs(v) < 0.5 * 10 ** -digits and abs(v) < 1e-3:
+    if v != 0 and abs(v) < 0.5 * 10**-digits and abs(v) < 1e-3:
         return lb._fmt(v, digits)  # tiny but not zero: scientific notation
     return lb._fmt(0.0 if round(v, digits) == 0 else v, digits)
 
@@ -62,10 +63,15 @@ def sort_value(v: Any) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(num=num, score_colour=score_colour, sv=sort_value, dur=duration, when=when)
-    env.globals.update(FACES=FACE_ORDER)
+    env.globals.update(FACES=FACES)
     return env
 
 
@@ -76,10 +82,15 @@ def _asset(name: str) -> str:
 def render(page: str, title: str, views: list[tuple[View, dict]], **extra: Any) -> str:
     script = _asset("page.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    csp = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; "
-           "base-uri 'none'; form-action 'none'")
-    return _env().get_template(page).render(title=title, views=views, css=Markup(_asset("page.css")),
-                                             script=Markup(script), csp=csp, **extra)
+    csp = (
+        f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return (
+        _env()
+        .get_template(page)
+        .render(title=title, views=views, css=Markup(_asset("page.css")), script=Markup(script), csp=csp, **extra)
+    )
 
 
 def _write(text: str, output: str | Path | None, default: Path) -> str:
@@ -91,11 +102,16 @@ def _write(text: str, output: str | Path | None, default: Path) -> str:
 
 # -- the run report ------------------------------------------------------------------------
 
+
 def render_report(store, run_id: str | None = None) -> str:
     data = RunData.load(store, run_id)
     meta = data.meta()
-    return render("report.html.j2", f"dgpbench report · {meta['suite']} · {data.run_id}",
-                  build(list(REPORT_VIEWS), data), nav_generators=data.generators)
+    return render(
+        "report.html.j2",
+        f"dgpbench report · {meta['suite']} · {data.run_id}",
+        build(list(REPORT_VIEWS), data),
+        nav_generators=data.generators,
+    )
 
 
 def write_report(store, run_id: str | None = None, output: str | Path | None = None) -> str:
@@ -106,8 +122,9 @@ def write_report(store, run_id: str | None = None, output: str | Path | None = N
 
 # -- the leaderboard across runs -----------------------------------------------------------
 
+
 def _overall(s: dict) -> float | None:
-    vals = [s[f] for f in FACE_ORDER if s.get(f) is not None]
+    vals = [s[f] for f in FACES if s.get(f) is not None]
     return sum(vals) / len(vals) if vals else None
 
 
@@ -125,11 +142,18 @@ def best_runs(store) -> tuple[list[dict], list[dict]]:
         for s in data.summary:
             k = (s["generator"], s["model"])
             tried[k] += 1
-            cand = dict(s, overall=_overall(s), run_id=run["run_id"], suite=run["suite_name"],
-                        started=meta["started"], registered=data.registered("generator").get(s["generator"]))
+            cand = dict(
+                s,
+                overall=_overall(s),
+                run_id=run["run_id"],
+                suite=run["suite_name"],
+                started=meta["started"],
+                registered=data.registered("generator").get(s["generator"]),
+            )
             old = best.get(k)
-            if old is None or (cand["overall"] is not None and (old["overall"] is None
-                                                                 or cand["overall"] >= old["overall"])):
+            if old is None or (
+                cand["overall"] is not None and (old["overall"] is None or cand["overall"] >= old["overall"])
+            ):
                 best[k] = cand
     rows = [dict(r, runs=tried[k]) for k, r in sorted(best.items())]
     return rows, runs[::-1]
@@ -146,11 +170,12 @@ class HeatMap(View):
         for r in rows:
             if r["overall"] is not None:
                 by_model[r["model"]].append(r["overall"])
-        models = sorted({r["model"] for r in rows},
-                        key=lambda m: (-(sum(by_model[m]) / len(by_model[m])) if by_model[m] else 1e9, m))
+        models = sorted(
+            {r["model"] for r in rows},
+            key=lambda m: (-(sum(by_model[m]) / len(by_model[m])) if by_model[m] else 1e9, m),
+        )
         cell = {(r["model"], r["generator"]): r for r in rows}
-        return {"generators": generators, "models": models, "cell": cell,
-                "measures": ["overall", *FACE_ORDER]}
+        return {"generators": generators, "models": models, "cell": cell, "measures": ["overall", *FACES]}
 
 
 class BestRuns(View):
@@ -160,8 +185,7 @@ class BestRuns(View):
         if not rows:
             return None
         gens = sorted({r["generator"] for r in rows})
-        pubs = [p for p in PUBLISHED if p.kind == "metric"
-                and any(r["registered"] == p.generator for r in rows)]
+        pubs = [p for p in PUBLISHED if p.kind == "metric" and any(r["registered"] == p.generator for r in rows)]
         return {"rows": rows, "generators": gens, "published": pubs}
 
 
@@ -175,8 +199,7 @@ class RunList(View):
 def render_leaderboard(store) -> str:
     rows, runs = best_runs(store)
     views = build([HeatMap(), BestRuns()], rows) + build([RunList()], runs)
-    return render("leaderboard.html.j2", "dgpbench leaderboard", views, n_runs=len(runs),
-                  store_name=store.path.name)
+    return render("leaderboard.html.j2", "dgpbench leaderboard", views, n_runs=len(runs), store_name=store.path.name)
 
 
 def write_leaderboard(store, output: str | Path | None = None) -> str:
@@ -185,6 +208,7 @@ def write_leaderboard(store, output: str | Path | None = None) -> str:
 
 
 # -- compare ----------------------------------------------------------------------------------
+
 
 class CompareHeader(View):
     name, title, order = "cmp_header", "Runs", 10
@@ -210,8 +234,12 @@ class MetricDeltas(View):
         rows = cmp.metric_deltas(a.rows, b.rows, directions)
         if not rows:
             return None
-        return {"rows": rows, "tally": cmp.tally(rows), "faces": [f for f in FACE_ORDER if any(
-            r["face"] == f for r in rows)], "generators": sorted({r["generator"] for r in rows})}
+        return {
+            "rows": rows,
+            "tally": cmp.tally(rows),
+            "faces": [f for f in FACES if any(r["face"] == f for r in rows)],
+            "generators": sorted({r["generator"] for r in rows}),
+        }
 
 
 def render_compare(store, run_a: str, run_b: str) -> str:
@@ -219,8 +247,9 @@ def render_compare(store, run_a: str, run_b: str) -> str:
     a = RunData.load(store, run_a, info, figures=False)
     b = RunData.load(store, run_b, info, figures=False)
     views = build([CompareHeader(), FaceDeltas(), MetricDeltas()], (a, b))
-    return render("compare.html.j2", f"dgpbench compare · {a.run_id} → {b.run_id}", views,
-                  run_a=a.run_id, run_b=b.run_id)
+    return render(
+        "compare.html.j2", f"dgpbench compare · {a.run_id} → {b.run_id}", views, run_a=a.run_id, run_b=b.run_id
+    )
 
 
 def write_compare(store, run_a: str, run_b: str, output: str | Path | None = None) -> str:

@@ -15,8 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from dgpbench.benchmarks.metrics import normalised_score
-
-FACE_ORDER = ("coefficients", "counterfactuals", "variance")
+from dgpbench.vocabulary import FACES, face_order
 
 
 def _mean_se(values: list[float]) -> tuple[float | None, float | None]:
@@ -51,11 +50,31 @@ def aggregate(metric_rows: list[dict], cells: list[dict]) -> list[dict[str, Any]
         normalised = any(r["note"] != "not normalised" for r in rows)
         score, note = normalised_score(mean, oracle, naive) if normalised else (None, "not normalised")
         c = counts.get((g, m), {})
-        out.append({"generator": g, "model": m, "face": face, "metric": metric, "mean": mean, "se": se,
-                    "n": sum(1 for r in rows if r["value"] is not None), "oracle": oracle, "naive": naive,
-                    "score": score, "note": note, "n_ok": c.get("ok", 0), "n_total": sum(c.values())})
-    out.sort(key=lambda r: (r["generator"], FACE_ORDER.index(r["face"]) if r["face"] in FACE_ORDER else 9,
-                            r["metric"], r["model"]))
+        out.append(
+            {
+                "generator": g,
+                "model": m,
+                "face": face,
+                "metric": metric,
+                "mean": mean,
+                "se": se,
+                "n": sum(1 for r in rows if r["value"] is not None),
+                "oracle": oracle,
+                "naive": naive,
+                "score": score,
+                "note": note,
+                "n_ok": c.get("ok", 0),
+                "n_total": sum(c.values()),
+            }
+        )
+    out.sort(
+        key=lambda r: (
+            r["generator"],
+            face_order(r["face"]),
+            r["metric"],
+            r["model"],
+        )
+    )
     return out
 
 
@@ -70,10 +89,16 @@ def face_summary(rows: list[dict], cells: list[dict]) -> list[dict[str, Any]]:
         if set(c) == {"skipped"}:
             continue  # pairs the model cannot serve are listed by the run, not ranked
         faces = by.get((g, m), {})
-        out.append({"generator": g, "model": m,
-                    **{f: (sum(faces[f]) / len(faces[f]) if faces.get(f) else None) for f in FACE_ORDER},
-                    "n_ok": c.get("ok", 0), "n_total": sum(c.values()),
-                    "status": ", ".join(f"{n} {s}" for s, n in sorted(c.items()) if s != "ok")})
+        out.append(
+            {
+                "generator": g,
+                "model": m,
+                **{f: (sum(faces[f]) / len(faces[f]) if faces.get(f) else None) for f in FACES},
+                "n_ok": c.get("ok", 0),
+                "n_total": sum(c.values()),
+                "status": ", ".join(f"{n} {s}" for s, n in sorted(c.items()) if s != "ok"),
+            }
+        )
     return out
 
 
@@ -86,20 +111,28 @@ def _fmt(v: float | None, digits: int = 3) -> str:
 def format_table(summary: list[dict], rows: list[dict], detail: bool = False) -> str:
     """A terminal table: per generator, models by mean normalised score per face."""
     lines = []
-    header = f"{'model':<22} {'coefficients':>13} {'counterfact.':>13} {'variance':>10} {'cells ok':>9}  notes"
+    header = f"{'model':<22} {'coefficients':>13} {'counterfact.':>13} {'distribution':>13} {'cells ok':>9}  notes"
     for g in sorted({s["generator"] for s in summary}):
         lines.append(f"\n== {g} ==  (normalised score: 1 = oracle, 0 = naive baseline)")
         lines.append(header)
-        for s in sorted((s for s in summary if s["generator"] == g),
-                        key=lambda s: -(sum(v for v in (s[f] for f in FACE_ORDER) if v is not None) or -1e9)):
-            lines.append(f"{s['model']:<22} {_fmt(s['coefficients']):>13} {_fmt(s['counterfactuals']):>13} "
-                         f"{_fmt(s['variance']):>10} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}")
+        for s in sorted(
+            (s for s in summary if s["generator"] == g),
+            key=lambda s: -(sum(v for v in (s[f] for f in FACES) if v is not None) or -1e9),
+        ):
+            lines.append(
+                f"{s['model']:<22} {_fmt(s['coefficients']):>13} {_fmt(s['counterfactuals']):>13} "
+                f"{_fmt(s['distribution']):>13} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}"
+            )
         if detail:
-            lines.append(f"  {'metric':<34} {'model':<20} {'mean':>10} {'± se':>9} {'oracle':>9} {'naive':>9} {'score':>7}")
+            lines.append(
+                f"  {'metric':<34} {'model':<20} {'mean':>10} {'± se':>9} {'oracle':>9} {'naive':>9} {'score':>7}"
+            )
             for r in rows:
                 if r["generator"] == g:
-                    lines.append(f"  {r['metric']:<34} {r['model']:<20} {_fmt(r['mean']):>10} {_fmt(r['se']):>9} "
-                                 f"{_fmt(r['oracle']):>9} {_fmt(r['naive']):>9} {_fmt(r['score']):>7}")
+                    lines.append(
+                        f"  {r['metric']:<34} {r['model']:<20} {_fmt(r['mean']):>10} {_fmt(r['se']):>9} "
+                        f"{_fmt(r['oracle']):>9} {_fmt(r['naive']):>9} {_fmt(r['score']):>7}"
+                    )
     return "\n".join(lines).lstrip("\n")
 
 

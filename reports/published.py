@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Published:
-    generator: str      # registered generator name the number belongs to
-    quantity: str       # a metric name, or a coefficient name (kind says which)
-    kind: str           # "metric" | "coefficient"
+    generator: str  # registered generator name the number belongs to
+    quantity: str  # a metric name, or a coefficient name (kind says which)
+    kind: str  # "metric" | "coefficient"
     method: str
     value: float
     source: str

@@ -17,8 +17,9 @@ from typing import Any
 from dgpbench.reports import figures as fig
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import STATUS_ORDER, RunData
-from dgpbench.reports.leaderboard import FACE_ORDER, _mean_se
+from dgpbench.reports.leaderboard import _mean_se
 from dgpbench.reports.published import published_for
+from dgpbench.vocabulary import FACES
 
 
 class View:
@@ -54,7 +55,7 @@ def anchor(data: RunData, generator: str) -> str:
 
 
 def _overall(s: dict) -> float | None:
-    vals = [s[f] for f in FACE_ORDER if s.get(f) is not None]
+    vals = [s[f] for f in FACES if s.get(f) is not None]
     return sum(vals) / len(vals) if vals else None
 
 
@@ -74,11 +75,14 @@ class Summary(View):
         if not data.summary:
             return None
         naive = data.naive_faces()
-        faces = [f for f in FACE_ORDER if any(s[f] is not None for s in data.summary)] or list(FACE_ORDER)
+        faces = [f for f in FACES if any(s[f] is not None for s in data.summary)] or list(FACES)
         groups = []
         for g in data.generators:
-            rows = [dict(s, overall=_overall(s), naive=", ".join(naive.get(s["model"], ())))
-                    for s in data.summary if s["generator"] == g]
+            rows = [
+                dict(s, overall=_overall(s), naive=", ".join(naive.get(s["model"], ())))
+                for s in data.summary
+                if s["generator"] == g
+            ]
             rows.sort(key=lambda s: (s["overall"] is None, -(s["overall"] or 0), s["model"]))
             if rows:
                 groups.append({"generator": g, "anchor": anchor(data, g), "rows": rows})
@@ -94,9 +98,16 @@ class Leaderboard(View):
         if not data.rows:
             return None
         gorder = {g: i for i, g in enumerate(data.generators)}
-        rows = [dict(r, direction=data.direction(r["metric"]) or "", description=data.description(r["metric"]),
-                     gorder=gorder.get(r["generator"], 999)) for r in data.rows]
-        faces = [f for f in FACE_ORDER if any(r["face"] == f for r in rows)]
+        rows = [
+            dict(
+                r,
+                direction=data.direction(r["metric"]) or "",
+                description=data.description(r["metric"]),
+                gorder=gorder.get(r["generator"], 999),
+            )
+            for r in data.rows
+        ]
+        faces = [f for f in FACES if any(r["face"] == f for r in rows)]
         registered = data.registered("generator")
         names = sorted({registered[g] for g in data.generators if g in registered})
         published = [p for name in names for p in published_for(name) if p.kind == "metric"]
@@ -114,18 +125,33 @@ class Failures(View):
             if c["status"] not in ("ok", "skipped"):
                 groups[(c["status"], c["generator"], c["model"], _headline(c["error"]))].append(c)
         order = {g: i for i, g in enumerate(data.generators)}
-        failed = [{"status": st, "generator": g, "model": m, "headline": head,
-                   "seeds": sorted(c["seed"] for c in cs), "seconds": max((c["total_s"] or 0.0) for c in cs),
-                   "error": (min(cs, key=lambda c: c["seed"])["error"] or "").strip()}
-                  for (st, g, m, head), cs in sorted(groups.items(), key=lambda kv: (
-                      STATUS_ORDER.index(kv[0][0]) if kv[0][0] in STATUS_ORDER else 9, order.get(kv[0][1], 999),
-                      kv[0][2], kv[0][3]))]
+        failed = [
+            {
+                "status": st,
+                "generator": g,
+                "model": m,
+                "headline": head,
+                "seeds": sorted(c["seed"] for c in cs),
+                "seconds": max((c["total_s"] or 0.0) for c in cs),
+                "error": (min(cs, key=lambda c: c["seed"])["error"] or "").strip(),
+            }
+            for (st, g, m, head), cs in sorted(
+                groups.items(),
+                key=lambda kv: (
+                    STATUS_ORDER.index(kv[0][0]) if kv[0][0] in STATUS_ORDER else 9,
+                    order.get(kv[0][1], 999),
+                    kv[0][2],
+                    kv[0][3],
+                ),
+            )
+        ]
         skipped: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         for c in data.cells:
             if c["status"] == "skipped":
                 skipped[(c["generator"], c["model"], (c["error"] or "").strip())].append(c["seed"])
-        skip_rows = [{"generator": g, "model": m, "reason": r, "seeds": sorted(s)}
-                     for (g, m, r), s in sorted(skipped.items())]
+        skip_rows = [
+            {"generator": g, "model": m, "reason": r, "seeds": sorted(s)} for (g, m, r), s in sorted(skipped.items())
+        ]
         return {"failed": failed, "skipped": skip_rows}
 
 
@@ -168,19 +194,37 @@ class Replications(View):
             rows = []
             for (m, metric), vals in sorted(per.items(), key=lambda kv: (kv[0][1], kv[0][0])):
                 v = [vals[g] for g in gs if g in vals]
-                rows.append({"model": m, "metric": metric, "n": len(v), "mean": statistics.fmean(v),
-                             "median": statistics.median(v), "min": min(v), "max": max(v),
-                             "sd": statistics.stdev(v) if len(v) > 1 else None,
-                             "worst": (min if data.direction(metric) == "higher" else max)(
-                                 (g for g in gs if g in vals), key=lambda g: vals[g]),
-                             "values": [(reps[g], vals.get(g)) for g in gs]})
+                rows.append(
+                    {
+                        "model": m,
+                        "metric": metric,
+                        "n": len(v),
+                        "mean": statistics.fmean(v),
+                        "median": statistics.median(v),
+                        "min": min(v),
+                        "max": max(v),
+                        "sd": statistics.stdev(v) if len(v) > 1 else None,
+                        "worst": (min if data.direction(metric) == "higher" else max)(
+                            (g for g in gs if g in vals), key=lambda g: vals[g]
+                        ),
+                        "values": [(reps[g], vals.get(g)) for g in gs],
+                    }
+                )
             published = [p for p in published_for(reg[gs[0]]) if p.kind == "metric"]
-            out.append({"name": reg[gs[0]], "generators": gs, "replications": sorted(reps.values()),
-                        "rows": rows, "published": published})
+            out.append(
+                {
+                    "name": reg[gs[0]],
+                    "generators": gs,
+                    "replications": sorted(reps.values()),
+                    "rows": rows,
+                    "published": published,
+                }
+            )
         return {"groups": out}
 
 
 # -- per generator ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -226,6 +270,7 @@ class FigureKind:
 
 def _curve_kind(name: str, fn: Callable, face: str | None = None):
     """Curves of one kind at the lowest seed (of the first replication, for a group)."""
+
     def draw(data: RunData, unit: Unit, palette: fig.Palette):
         curves, seed = data.curves_of(unit.first, name)
         if not curves:
@@ -233,6 +278,7 @@ def _curve_kind(name: str, fn: Callable, face: str | None = None):
         kw = {"naive_models": data.naive_models(face)} if face else {}
         where = f"Seed {seed}" + (f" of {unit.first}" if unit.is_group else "") + "."
         return fn(curves, palette, **kw), where
+
     return draw
 
 
@@ -240,44 +286,82 @@ def _scores(data: RunData, unit: Unit, palette: fig.Palette):
     if not unit.is_group:
         return fig.scores([r for r in data.rows if r["generator"] == unit.first], palette), ""
     members = set(unit.members)
-    rows = lb.aggregate([dict(r, generator=unit.label) for r in data.metrics if r["generator"] in members],
-                        [dict(c, generator=unit.label) for c in data.cells if c["generator"] in members])
+    rows = lb.aggregate(
+        [dict(r, generator=unit.label) for r in data.metrics if r["generator"] in members],
+        [dict(c, generator=unit.label) for c in data.cells if c["generator"] in members],
+    )
     return fig.scores(rows, palette), f"Pooled over the {len(members)} replications and their seeds."
 
 
 def _coefficients(data: RunData, unit: Unit, palette: fig.Palette):
     rows = [r for r in data.estimates if r["generator"] == unit.first]
-    return (fig.coefficients(rows, palette, data.naive_models("coefficients")),
-            f"Replication {unit.first}." if unit.is_group else "")
+    return (
+        fig.coefficients(rows, palette, data.naive_models("coefficients")),
+        f"Replication {unit.first}." if unit.is_group else "",
+    )
 
 
 FIGURES: tuple[FigureKind, ...] = (
-    FigureKind("scores", "Scores against the oracle and the naive baseline", 10,
-               "Mean normalised score per metric over seeds: 1 is the oracle (the truth used as a model), "
-               "0 the naive baseline, negative worse than naive (red band).", _scores),
-    FigureKind("coefficients", "True vs recovered coefficients", 20,
-               "Estimate and 95 % interval per model and seed (one line each); the dashed line is the truth "
-               "(or, for real data, the published reference). Naive baselines are dotted.", _coefficients),
-    FigureKind("conditional", "Conditional mean and sd against the truth", 30,
-               "Each model's E[y | x] and sd[y | x] on a grid; truth dashed black, naive baseline dotted.",
-               _curve_kind("conditional", fig.conditional, "variance")),
-    FigureKind("samples", "Model samples over true samples", 40,
-               "One draw of y per held-out x from each model (colour) over the observed y (grey).",
-               _curve_kind("samples", fig.samples)),
-    FigureKind("joint_samples", "Synthetic rows over true rows", 45,
-               "Rows sampled by joint models (colour) over fresh rows from the truth (grey).",
-               _curve_kind("joint_samples", fig.joint_samples)),
-    FigureKind("panel_paths", "Observed, true counterfactual and predicted counterfactual paths", 50,
-               "Mean over treated units per period: what was observed, the true untreated outcome Y(0) "
-               "(dashed) and each model's predicted Y(0); naive baselines dotted.",
-               _curve_kind("panel_paths", fig.panel_paths, "counterfactuals")),
-    FigureKind("group_effects", "Group effects against the truth, with shrinkage", 60,
-               "True (grey) and estimated (colour) effect of every group against its size; small groups "
-               "pulled towards zero is shrinkage. Titles give the slope of estimate on truth.",
-               _curve_kind("group_effects", fig.group_effects)),
-    FigureKind("ite", "Predicted vs true individual effects", 70,
-               "Held-out rows; the dashed identity line is the oracle, a flat cloud is a constant effect.",
-               _curve_kind("ite", fig.ite)),
+    FigureKind(
+        "scores",
+        "Scores against the oracle and the naive baseline",
+        10,
+        "Mean normalised score per metric over seeds: 1 is the oracle (the truth used as a model), "
+        "0 the naive baseline, negative worse than naive (red band).",
+        _scores,
+    ),
+    FigureKind(
+        "coefficients",
+        "True vs recovered coefficients",
+        20,
+        "Estimate and 95 % interval per model and seed (one line each); the dashed line is the truth "
+        "(or, for real data, the published reference). Naive baselines are dotted.",
+        _coefficients,
+    ),
+    FigureKind(
+        "conditional",
+        "Conditional mean and sd against the truth",
+        30,
+        "Each model's E[y | x] and sd[y | x] on a grid; truth dashed black, naive baseline dotted.",
+        _curve_kind("conditional", fig.conditional, "distribution"),
+    ),
+    FigureKind(
+        "samples",
+        "Model samples over true samples",
+        40,
+        "One draw of y per held-out x from each model (colour) over the observed y (grey).",
+        _curve_kind("samples", fig.samples),
+    ),
+    FigureKind(
+        "joint_samples",
+        "Synthetic rows over true rows",
+        45,
+        "Rows sampled by joint models (colour) over fresh rows from the truth (grey).",
+        _curve_kind("joint_samples", fig.joint_samples),
+    ),
+    FigureKind(
+        "panel_paths",
+        "Observed, true counterfactual and predicted counterfactual paths",
+        50,
+        "Mean over treated units per period: what was observed, the true untreated outcome Y(0) "
+        "(dashed) and each model's predicted Y(0); naive baselines dotted.",
+        _curve_kind("panel_paths", fig.panel_paths, "counterfactuals"),
+    ),
+    FigureKind(
+        "group_effects",
+        "Group effects against the truth, with shrinkage",
+        60,
+        "True (grey) and estimated (colour) effect of every group against its size; small groups "
+        "pulled towards zero is shrinkage. Titles give the slope of estimate on truth.",
+        _curve_kind("group_effects", fig.group_effects),
+    ),
+    FigureKind(
+        "ite",
+        "Predicted vs true individual effects",
+        70,
+        "Held-out rows; the dashed identity line is the oracle, a flat cloud is a constant effect.",
+        _curve_kind("ite", fig.ite),
+    ),
 )
 
 
@@ -305,13 +389,19 @@ class Generators(View):
             params = dict(data.params(unit.first))
             if unit.is_group:
                 params["replication"] = ", ".join(str(data.params(g)["replication"]) for g in unit.members)
-            sections.append({"generator": unit.label, "anchor": anchor(data, unit.first),
-                             "registered": reg.get(unit.first, unit.first), "params": params,
-                             "members": list(unit.members) if unit.is_group else [], "served": served,
-                             "truth_kind": "reference" if "reference" in truth_kinds else "truth",
-                             "figures": figures,
-                             "published": [] if unit.is_group else _published_rows(data, unit.first,
-                                                                                    reg.get(unit.first, ""))})
+            sections.append(
+                {
+                    "generator": unit.label,
+                    "anchor": anchor(data, unit.first),
+                    "registered": reg.get(unit.first, unit.first),
+                    "params": params,
+                    "members": list(unit.members) if unit.is_group else [],
+                    "served": served,
+                    "truth_kind": "reference" if "reference" in truth_kinds else "truth",
+                    "figures": figures,
+                    "published": [] if unit.is_group else _published_rows(data, unit.first, reg.get(unit.first, "")),
+                }
+            )
         return {"sections": sections}
 
 
@@ -321,8 +411,11 @@ def _published_rows(data: RunData, g: str, registered: str) -> list[dict[str, An
     for quantity in sorted({p.quantity for p in published_for(registered)}):
         pubs = [p for p in published_for(registered) if p.quantity == quantity]
         if pubs[0].kind == "metric":
-            measured = [{"model": r["model"], "mean": r["mean"], "se": r["se"], "n": r["n"]}
-                        for r in data.rows if r["generator"] == g and r["metric"] == quantity]
+            measured = [
+                {"model": r["model"], "mean": r["mean"], "se": r["se"], "n": r["n"]}
+                for r in data.rows
+                if r["generator"] == g and r["metric"] == quantity
+            ]
         else:
             by: dict[str, list[float]] = defaultdict(list)
             for r in data.estimates:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["generators", "models", "benchmarks", "reports"]
+LAYERS = ["generators", "models", "benchmarks", "reports", "cli"]
 HEAVY = ("torch", "tensorflow", "tensorflow_probability", "tf_keras")
 
 
@@ -30,13 +30,26 @@ def imports_of(path: Path) -> list[tuple[str, bool]]:
 
 @pytest.mark.parametrize("layer", LAYERS)
 def test_no_layer_imports_a_layer_to_its_right(layer):
-    higher = [f"dgpbench.{x}" for x in LAYERS[LAYERS.index(layer) + 1:]]
+    higher = [f"dgpbench.{x}" for x in LAYERS[LAYERS.index(layer) + 1 :]]
     bad = []
     for path in (ROOT / layer).rglob("*.py"):
-        if path.name == "cli.py" and layer == "benchmarks":
-            continue  # the command line is the one face over every layer
-        bad += [f"{path.relative_to(ROOT)} imports {m}" for m, _ in imports_of(path)
-                if any(m == h or m.startswith(h + ".") for h in higher)]
+        bad += [
+            f"{path.relative_to(ROOT)} imports {m}"
+            for m, _ in imports_of(path)
+            if any(m == h or m.startswith(h + ".") for h in higher)
+        ]
+    assert not bad, bad
+
+
+def test_the_core_imports_no_layer():
+    """``dgpbench/`` (parameters, registries, errors, vocabulary) sits under every layer."""
+    layers = [f"dgpbench.{x}" for x in LAYERS]
+    bad = [
+        f"{path.relative_to(ROOT)} imports {m}"
+        for path in (ROOT / "dgpbench").glob("*.py")
+        for m, _ in imports_of(path)
+        if any(m == h or m.startswith(h + ".") for h in layers)
+    ]
     assert not bad, bad
 
 
@@ -49,20 +62,25 @@ def test_heavy_backends_only_inside_their_models():
                 continue  # stand-alone measurement scripts, never imported by the package
             for m, top in imports_of(path):
                 private_backend = rel.startswith(("models/tfp/_", "models/torch/_"))  # loaded lazily
-                if m.split(".")[0] in HEAVY and not private_backend and (
-                        top or not rel.startswith(("models/tfp/", "models/torch/"))):
+                if (
+                    m.split(".")[0] in HEAVY
+                    and not private_backend
+                    and (top or not rel.startswith(("models/tfp/", "models/torch/")))
+                ):
                     bad.append(f"{rel} imports {m}" + (" at module level" if top else ""))
     assert not bad, bad
 
 
 def test_listing_and_validation_never_import_torch_or_tensorflow():
-    code = ("import sys, io, contextlib\n"
-            "from dgpbench.benchmarks import cli\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    assert cli.main(['list']) == 0\n"
-            "from dgpbench.benchmarks.suite import load\n"
-            "for s in ('quick', 'default', 'full'): load(s)\n"
-            f"print([m for m in {HEAVY!r} if m in sys.modules])\n")
+    code = (
+        "import sys, io, contextlib\n"
+        "from dgpbench.cli import main as cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert cli.main(['list']) == 0\n"
+        "from dgpbench.benchmarks.suite import load\n"
+        "for s in ('quick', 'default', 'full'): load(s)\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]", out.stdout
@@ -71,22 +89,44 @@ def test_listing_and_validation_never_import_torch_or_tensorflow():
 def test_installs_from_a_wheel_with_every_layer_and_its_data(tmp_path):
     """Build the wheel as pip does, install it alone into a folder, import every layer from it."""
     wheel_dir, target = tmp_path / "wheel", tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "-w", str(wheel_dir), str(ROOT)], check=True, timeout=300, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheel_dir),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     (wheel,) = wheel_dir.glob("dgpbench-*.whl")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-                    str(wheel)], check=True, timeout=300, capture_output=True)
-    code = ("import json, dgpbench, importlib.resources as r\n"
-            "import dgpbench.generators.registry, dgpbench.models.registry, dgpbench.benchmarks.cli\n"
-            "import dgpbench.reports.leaderboard\n"
-            "from dgpbench.generators.registry import load_generator\n"
-            "o, t = load_generator('radon_mn').sample(0); o2, t2 = load_generator('ihdp', replication=10).sample(0)\n"
-            "from dgpbench.benchmarks.suite import builtin_suites\n"
-            "print(json.dumps({'file': dgpbench.generators.__file__, 'rows': len(o.frame), 'ihdp': len(o2.frame),"
-            " 'suites': builtin_suites()}))\n")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    code = (
+        "import json, dgpbench, importlib.resources as r\n"
+        "import dgpbench.generators.registry, dgpbench.models.registry, dgpbench.cli.main\n"
+        "import dgpbench.reports.leaderboard\n"
+        "from dgpbench.generators.registry import load_generator\n"
+        "o, t = load_generator('radon_mn').sample(0); o2, t2 = load_generator('ihdp', replication=10).sample(0)\n"
+        "from dgpbench.benchmarks.suite import builtin_suites\n"
+        "print(json.dumps({'file': dgpbench.generators.__file__, 'rows': len(o.frame), 'ihdp': len(o2.frame),"
+        " 'suites': builtin_suites()}))\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         cwd=tmp_path, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env
+    )
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout.strip().splitlines()[-1])
     assert info["file"].startswith(str(target))

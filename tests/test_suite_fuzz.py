@@ -12,26 +12,47 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dgpbench.benchmarks.cli import main
 from dgpbench.benchmarks.suite import MAX_SEED, TOP_KEYS
+from dgpbench.cli.main import main
 
-BASE = {"name": "fuzz", "seeds": [0, 1], "time_limit": 30,
-        "generators": [{"name": "heteroscedastic", "params": {"n": 30, "n_test": 10}}],
-        "models": [{"name": "ols"}, {"name": "linear_gaussian", "label": "lg"}]}
-SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+BASE = {
+    "name": "fuzz",
+    "seeds": [0, 1],
+    "time_limit": 30,
+    "generators": [{"name": "heteroscedastic", "params": {"n": 30, "n_test": 10}}],
+    "models": [{"name": "ols"}, {"name": "linear_gaussian", "label": "lg"}],
+}
+SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
-junk = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
-                 st.text(max_size=8), st.lists(st.integers(), max_size=3),
-                 st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
-huge = st.one_of(st.integers(2**53 + 1, 10**400), st.integers(-10**400, -2**53 - 1))
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+)
+huge = st.one_of(st.integers(2**53 + 1, 10**400), st.integers(-(10**400), -(2**53) - 1))
 names = st.text(min_size=1, max_size=12)
 entry_kind = st.sampled_from(["generators", "models"])
 
 
 def _wrong_type(key: str):
-    ok = {"name": str, "description": str, "seeds": list, "time_limit": (int, float), "generators": list,
-          "models": list, "metrics": (str, list)}[key]
+    ok = {
+        "name": str,
+        "description": str,
+        "seeds": list,
+        "time_limit": (int, float),
+        "generators": list,
+        "models": list,
+        "metrics": (str, list),
+    }[key]
     return junk.filter(lambda v: isinstance(v, bool) or not isinstance(v, ok))
 
 
@@ -39,10 +60,34 @@ def _wrong_type(key: str):
 def broken_docs(draw):
     """(suite document, a fragment the error message must contain)."""
     doc = copy.deepcopy(BASE)
-    kind = draw(st.sampled_from([
-        "unknown_top", "missing", "wrong_type", "bad_seed", "no_seeds", "dup_seed", "bad_time", "empty_entries",
-        "entry_type", "entry_key", "entry_name", "entry_label", "dup_label", "params_type", "param_unknown",
-        "param_value", "param_huge", "metric", "no_metrics", "metrics_word", "empty_name", "model_seeds"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "unknown_top",
+                "missing",
+                "wrong_type",
+                "bad_seed",
+                "no_seeds",
+                "dup_seed",
+                "bad_time",
+                "empty_entries",
+                "entry_type",
+                "entry_key",
+                "entry_name",
+                "entry_label",
+                "dup_label",
+                "params_type",
+                "param_unknown",
+                "param_value",
+                "param_huge",
+                "metric",
+                "no_metrics",
+                "metrics_word",
+                "empty_name",
+                "model_seeds",
+            ]
+        )
+    )
     if kind == "unknown_top":
         key = draw(st.one_of(names, st.integers())).__str__()
         if key in TOP_KEYS:
@@ -58,8 +103,17 @@ def broken_docs(draw):
         doc[key] = draw(_wrong_type(key))
         return doc, key
     if kind == "bad_seed":
-        bad = draw(st.one_of(st.integers(max_value=-1), st.integers(min_value=MAX_SEED + 1, max_value=10**400),
-                             st.floats(), st.text(max_size=5), st.booleans(), st.none(), st.lists(st.integers())))
+        bad = draw(
+            st.one_of(
+                st.integers(max_value=-1),
+                st.integers(min_value=MAX_SEED + 1, max_value=10**400),
+                st.floats(),
+                st.text(max_size=5),
+                st.booleans(),
+                st.none(),
+                st.lists(st.integers()),
+            )
+        )
         seeds = [0, 1]
         seeds.insert(draw(st.integers(0, 2)), bad)
         doc["seeds"] = seeds
@@ -71,9 +125,16 @@ def broken_docs(draw):
         doc["seeds"] = [3, 1, 3]
         return doc, "seeds"
     if kind == "bad_time":
-        doc["time_limit"] = draw(st.one_of(st.floats(max_value=0), st.floats(min_value=604800.5),
-                                           st.integers(max_value=0), st.integers(604801, 10**400),
-                                           st.just(float("nan")), st.just(float("inf"))))
+        doc["time_limit"] = draw(
+            st.one_of(
+                st.floats(max_value=0),
+                st.floats(min_value=604800.5),
+                st.integers(max_value=0),
+                st.integers(604801, 10**400),
+                st.just(float("nan")),
+                st.just(float("inf")),
+            )
+        )
         return doc, "time_limit"
     if kind == "empty_name":
         doc["name"] = draw(st.sampled_from(["", " ", "\t"]))
@@ -93,8 +154,9 @@ def broken_docs(draw):
         entries[i][key] = draw(junk)
         return doc, where
     if kind == "entry_name":
-        entries[i]["name"] = draw(st.one_of(junk.filter(lambda v: not isinstance(v, str)),
-                                            names.map(lambda s: "no_such_" + s)))
+        entries[i]["name"] = draw(
+            st.one_of(junk.filter(lambda v: not isinstance(v, str)), names.map(lambda s: "no_such_" + s))
+        )
         return doc, f"{where}.name"
     if kind == "entry_label":
         entries[i]["label"] = draw(st.one_of(junk.filter(lambda v: not isinstance(v, str)), st.just(""), st.just(" ")))
@@ -109,8 +171,11 @@ def broken_docs(draw):
         entries[i]["params"] = {draw(names.map(lambda s: "zz_" + s)): draw(junk)}
         return doc, f"{where}.params"
     if kind == "param_value":
-        doc["generators"][0]["params"]["n"] = draw(st.one_of(
-            st.integers(max_value=1), st.floats(), st.text(max_size=4), st.booleans(), st.lists(st.integers())))
+        doc["generators"][0]["params"]["n"] = draw(
+            st.one_of(
+                st.integers(max_value=1), st.floats(), st.text(max_size=4), st.booleans(), st.lists(st.integers())
+            )
+        )
         return doc, "generators[0].params"
     if kind == "param_huge":
         doc["generators"][0]["params"][draw(st.sampled_from(["n", "n_test"]))] = draw(huge)
@@ -220,15 +285,37 @@ ident = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, ma
 @st.composite
 def bad_argv(draw):
     """(argv, a fragment the error message must contain, or '')."""
-    case = draw(st.sampled_from(["workers", "workers_text", "only", "only_nomatch", "plugin", "plugin_file",
-                                 "scheduler", "unknown_option", "missing_suite", "no_such_suite", "format", "list_what",
-                                 "command", "no_command", "no_store", "compare_args"]))
+    case = draw(
+        st.sampled_from(
+            [
+                "workers",
+                "workers_text",
+                "only",
+                "only_nomatch",
+                "plugin",
+                "plugin_file",
+                "scheduler",
+                "unknown_option",
+                "missing_suite",
+                "no_such_suite",
+                "format",
+                "list_what",
+                "command",
+                "no_command",
+                "no_store",
+                "compare_args",
+            ]
+        )
+    )
     run = ["run", "{suite}", "--store", "{store}", "--no-progress"]
     if case == "workers":
-        return [*run, "--workers", str(draw(st.integers(-10**6, 0)))], "--workers"
+        return [*run, "--workers", str(draw(st.integers(-(10**6), 0)))], "--workers"
     if case == "workers_text":
-        value = draw(st.text(min_size=1, max_size=6).filter(lambda s: not s.strip().lstrip("+-").isdigit()
-                                                            and not s.startswith("-")))
+        value = draw(
+            st.text(min_size=1, max_size=6).filter(
+                lambda s: not s.strip().lstrip("+-").isdigit() and not s.startswith("-")
+            )
+        )
         return [*run, "--workers", value], "--workers"
     if case == "only":
         value = draw(st.text(min_size=1, max_size=12).filter(lambda s: "=" not in s and not s.startswith("-")))

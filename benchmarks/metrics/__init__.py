@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dgpbench.benchmarks.metrics import coefficients, counterfactuals, distribution
-from dgpbench.benchmarks.metrics.base import FACES, Metric, normalised_score
+from dgpbench.benchmarks.metrics.base import Metric, normalised_score, split_key
 from dgpbench.registry import Registry
 
 METRICS = Registry("metric", "dgpbench.metrics")
@@ -12,4 +12,10 @@ for _module in (coefficients, counterfactuals, distribution):
     for _m in _module.METRICS:
         METRICS.register(_m.name, _m, source="builtin")
 
-__all__ = ["FACES", "METRICS", "Metric", "normalised_score"]
+
+def selected_metrics(names: tuple[str, ...] | None) -> list[Metric]:
+    """The suite's metrics (every registered one for ``metrics: all``)."""
+    return [METRICS.get(n) for n in (names if names is not None else METRICS.names())]
+
+
+__all__ = ["METRICS", "Metric", "normalised_score", "selected_metrics", "split_key"]

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-FACES = ("coefficients", "counterfactuals", "variance")
+from dgpbench.vocabulary import FACES
+
 DIRECTIONS = ("lower", "higher", "nominal")
 
 
@@ -21,13 +22,13 @@ DIRECTIONS = ("lower", "higher", "nominal")
 class Metric:
     name: str
     face: str
-    direction: str                 # lower / higher is better, or nominal (a target value)
-    requires: tuple[str, ...]      # capabilities of the fitted model (any of them suffices)
-    truth: tuple[str, ...]         # Truth fields it compares against
+    direction: str  # lower / higher is better, or nominal (a target value)
+    requires: tuple[str, ...]  # capabilities of the fitted model (any of them suffices)
+    truth: tuple[str, ...]  # Truth fields it compares against
     evaluate: Callable[[Any], Any]
     description: str
-    naive: str                     # baseline model whose value normalises this metric
-    normalise: bool = True         # whether (naive - model) / (naive - oracle) is meaningful
+    naive: str  # baseline model whose value normalises this metric
+    normalise: bool = True  # whether (naive - model) / (naive - oracle) is meaningful
     citation: str = ""
 
     def __post_init__(self) -> None:
@@ -37,8 +38,18 @@ class Metric:
             raise ValueError(f"metric {self.name!r}: direction must be one of {DIRECTIONS}")
 
 
-def normalised_score(model: float | None, oracle: float | None, naive: float | None,
-                     rel_tol: float = 1e-9) -> tuple[float | None, str]:
+def split_key(metric_key: str) -> tuple[str, str | None]:
+    """``"coef_error[tau]"`` -> ``("coef_error", "tau")``; ``"crps"`` -> ``("crps", None)``.
+
+    Per-coefficient metrics are stored as ``name[key]``: the one parser of that form.
+    """
+    name, sep, rest = metric_key.partition("[")
+    return name, (rest[:-1] if sep and rest.endswith("]") else None)
+
+
+def normalised_score(
+    model: float | None, oracle: float | None, naive: float | None, rel_tol: float = 1e-9
+) -> tuple[float | None, str]:
     """(naive - model) / (naive - oracle): 1 = as good as the truth, 0 = no better than naive.
 
     Missing, with the reason, where any value is missing or the naive baseline is already

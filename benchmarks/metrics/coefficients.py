@@ -46,27 +46,62 @@ def _per_name(ctx, fn, *cols):
     table = ctx.coefficients()
     if table is None:
         return None
-    return {name: float(fn(*(row[c] for c in cols), ctx.truth.coefficients[name]))
-            for name, row in table.items()}
+    return {name: float(fn(*(row[c] for c in cols), ctx.truth.coefficients[name])) for name, row in table.items()}
 
 
 METRICS = [
-    Metric("coef_error", "coefficients", "nominal", ("coefficients", "joint"), ("coefficients",),
-           lambda ctx: _per_name(ctx, error, "estimate"),
-           "estimate - truth per coefficient; its mean over seeds is the bias", "linear_gaussian",
-           normalise=False),
-    Metric("coef_abs_error", "coefficients", "lower", ("coefficients", "joint"), ("coefficients",),
-           lambda ctx: _per_name(ctx, abs_error, "estimate"),
-           "|estimate - truth| per coefficient", "linear_gaussian"),
-    Metric("coef_covers", "coefficients", "nominal", ("coefficients", "joint"), ("coefficients",),
-           lambda ctx: _per_name(ctx, covers, "lower", "upper"),
-           "1 if the 95 % interval covers the truth; its mean over seeds is the coverage rate",
-           "linear_gaussian", normalise=False),
-    Metric("coef_interval_width", "coefficients", "lower", ("coefficients", "joint"), ("coefficients",),
-           lambda ctx: _per_name(ctx, lambda lo, up, _truth: width(lo, up), "lower", "upper"),
-           "width of the 95 % interval (read it beside coverage)", "linear_gaussian", normalise=False),
-    Metric("coef_efficiency", "coefficients", "lower", ("coefficients", "joint"), ("coefficients",),
-           lambda ctx: ctx.efficiency(efficiency),
-           "|error| / standard error of the canonical analysis on the same data (~1 = as efficient)",
-           "linear_gaussian", normalise=False),
+    Metric(
+        "coef_error",
+        "coefficients",
+        "nominal",
+        ("coefficients", "joint"),
+        ("coefficients",),
+        lambda ctx: _per_name(ctx, error, "estimate"),
+        "estimate - truth per coefficient; its mean over seeds is the bias",
+        "linear_gaussian",
+        normalise=False,
+    ),
+    Metric(
+        "coef_abs_error",
+        "coefficients",
+        "lower",
+        ("coefficients", "joint"),
+        ("coefficients",),
+        lambda ctx: _per_name(ctx, abs_error, "estimate"),
+        "|estimate - truth| per coefficient",
+        "linear_gaussian",
+    ),
+    Metric(
+        "coef_covers",
+        "coefficients",
+        "nominal",
+        ("coefficients", "joint"),
+        ("coefficients",),
+        lambda ctx: _per_name(ctx, covers, "lower", "upper"),
+        "1 if the 95 % interval covers the truth; its mean over seeds is the coverage rate",
+        "linear_gaussian",
+        normalise=False,
+    ),
+    Metric(
+        "coef_interval_width",
+        "coefficients",
+        "lower",
+        ("coefficients", "joint"),
+        ("coefficients",),
+        lambda ctx: _per_name(ctx, lambda lo, up, _truth: width(lo, up), "lower", "upper"),
+        "width of the 95 % interval (read it beside coverage)",
+        "linear_gaussian",
+        normalise=False,
+    ),
+    Metric(
+        "coef_efficiency",
+        "coefficients",
+        "lower",
+        ("coefficients", "joint"),
+        ("coefficients",),
+        lambda ctx: ctx.efficiency(efficiency),
+        "|error| / standard error of the canonical analysis on the same data (~1 = as efficient)",
+        "linear_gaussian",
+        normalise=False,
+    ),
 ]

@@ -110,30 +110,48 @@ def main(argv=None) -> int:
             model = LinearSLearner(baselines[name]) if name in baselines else load_model(name)
             t0, c0 = time.perf_counter(), time.process_time()
             fitted = model.fit(observed) if name in baselines else model.fit(observed, args.seed)
-            s = {**scores(fitted, observed, truth), "fit_s": time.perf_counter() - t0,
-                 "cpu_s": time.process_time() - c0}
+            s = {
+                **scores(fitted, observed, truth),
+                "fit_s": time.perf_counter() - t0,
+                "cpu_s": time.process_time() - c0,
+            }
             rows[name].append(s)
-            print(f"{name:<17}{rep:>4}{s['pehe_in']:>9.3f}{s['pehe_out']:>9.3f}{s['ate_in']:>8.3f}"
-                  f"{s['ate_out']:>8.3f}{s['fit_s']:>7.2f}{s['cpu_s']:>7.2f}", flush=True)
+            print(
+                f"{name:<17}{rep:>4}{s['pehe_in']:>9.3f}{s['pehe_out']:>9.3f}{s['ate_in']:>8.3f}"
+                f"{s['ate_out']:>8.3f}{s['fit_s']:>7.2f}{s['cpu_s']:>7.2f}",
+                flush=True,
+            )
 
     print(f"\nsummary over replications {args.replications} (seed {args.seed})")
-    head = (f"{'model':<17}{'pehe_in mean/med':>18}{'pehe_out mean/med':>19}"
-            f"{'ate_in mean':>12}{'ate_out mean':>13}{'fit_s mean':>11}{'cpu_s mean/max':>16}")
+    head = (
+        f"{'model':<17}{'pehe_in mean/med':>18}{'pehe_out mean/med':>19}"
+        f"{'ate_in mean':>12}{'ate_out mean':>13}{'fit_s mean':>11}{'cpu_s mean/max':>16}"
+    )
     print(head)
     print("-" * len(head))
     failed = []
     for name, rs in rows.items():
         col = {k: [r[k] for r in rs] for k in rs[0]}
-        print(f"{name:<17}{np.mean(col['pehe_in']):>9.3f}/{statistics.median(col['pehe_in']):<8.3f}"
-              f"{np.mean(col['pehe_out']):>10.3f}/{statistics.median(col['pehe_out']):<8.3f}"
-              f"{np.mean(col['ate_in']):>12.3f}{np.mean(col['ate_out']):>13.3f}"
-              f"{np.mean(col['fit_s']):>11.2f}{np.mean(col['cpu_s']):>9.2f}/{max(col['cpu_s']):<6.2f}")
+        print(
+            f"{name:<17}{np.mean(col['pehe_in']):>9.3f}/{statistics.median(col['pehe_in']):<8.3f}"
+            f"{np.mean(col['pehe_out']):>10.3f}/{statistics.median(col['pehe_out']):<8.3f}"
+            f"{np.mean(col['ate_in']):>12.3f}{np.mean(col['ate_out']):>13.3f}"
+            f"{np.mean(col['fit_s']):>11.2f}{np.mean(col['cpu_s']):>9.2f}/{max(col['cpu_s']):<6.2f}"
+        )
         if name in GATED:
-            got = {"pehe_mean": np.mean(col["pehe_out"]), "pehe_median": statistics.median(col["pehe_out"]),
-                   "ate_mean": np.mean(col["ate_out"]), "fit_s": max(col["cpu_s"])}
+            got = {
+                "pehe_mean": np.mean(col["pehe_out"]),
+                "pehe_median": statistics.median(col["pehe_out"]),
+                "ate_mean": np.mean(col["ate_out"]),
+                "fit_s": max(col["cpu_s"]),
+            }
             failed += [f"{name} {k} {got[k]:.3f} > {v}" for k, v in TARGETS.items() if got[k] > v]
-    print("targets (out of sample, " + ", ".join(GATED) + "): "
-          + ("all met" if not failed else "MISSED: " + "; ".join(failed)))
+    print(
+        "targets (out of sample, "
+        + ", ".join(GATED)
+        + "): "
+        + ("all met" if not failed else "MISSED: " + "; ".join(failed))
+    )
     return 1 if failed else 0
 
 

@@ -107,16 +107,31 @@ def main(argv=None) -> int:
         source_train(Denoiser(1, 1, hidden), y, cond, args.epochs)
     rows.append(("train, per epoch", "source: full batch (1 update)", c.wall / args.epochs, c.cpu / args.epochs))
     with Clock() as c:
-        train_denoiser(Denoiser(1, 1, hidden), y, cond, epochs=args.epochs, batch_size=0, lr=3e-4,
-                       gen=torch.Generator().manual_seed(0))
+        train_denoiser(
+            Denoiser(1, 1, hidden),
+            y,
+            cond,
+            epochs=args.epochs,
+            batch_size=0,
+            lr=3e-4,
+            gen=torch.Generator().manual_seed(0),
+        )
     rows.append(("train, per epoch", "ours: full batch (1 update)", c.wall / args.epochs, c.cpu / args.epochs))
     bs = Diffusion.Params().batch_size
     with Clock() as c:
-        train_denoiser(Denoiser(1, 1, hidden), y, cond, epochs=max(1, args.epochs // 4), batch_size=bs,
-                       lr=3e-4, gen=torch.Generator().manual_seed(0))
+        train_denoiser(
+            Denoiser(1, 1, hidden),
+            y,
+            cond,
+            epochs=max(1, args.epochs // 4),
+            batch_size=bs,
+            lr=3e-4,
+            gen=torch.Generator().manual_seed(0),
+        )
     per = max(1, args.epochs // 4)
-    rows.append(("train, per epoch", f"ours: batches of {bs} ({math.ceil(args.n / bs)} updates)",
-                 c.wall / per, c.cpu / per))
+    rows.append(
+        ("train, per epoch", f"ours: batches of {bs} ({math.ceil(args.n / bs)} updates)", c.wall / per, c.cpu / per)
+    )
     with Clock() as c:
         fitted = Diffusion().fit(obs, seed=0)
     h = fitted.history
@@ -148,8 +163,10 @@ def main(argv=None) -> int:
         if steps in (1000, 100) and sd_rmse > SD_TARGET:
             ok = False
 
-    print(f"\ndiffusion perf: heteroscedastic n={args.n}, hidden={hidden}, threads={args.threads}, "
-          f"torch {torch.__version__}")
+    print(
+        f"\ndiffusion perf: heteroscedastic n={args.n}, hidden={hidden}, threads={args.threads}, "
+        f"torch {torch.__version__}"
+    )
     print(f"{'what':<30} {'loop':<40} {'wall s':>9} {'cpu s':>9}")
     for what, loop, w, cpu in rows:
         print(f"{what:<30} {loop:<40} {w:>9.4f} {cpu:>9.4f}")

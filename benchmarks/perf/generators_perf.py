@@ -48,8 +48,7 @@ def source_panel(n_units: int, n_periods: int, seed: int) -> pd.DataFrame:
     df = df.merge(unit_effects, on="unit").merge(time_effects, on="time").merge(treatment, on="unit")
     df["post"] = df.apply(lambda row: 1 if row["time"] >= t0 else 0, axis=1)
     df["x"] = rng.normal(0, 1, len(df))
-    df["y"] = (df["unit_effect"] + df["time_effect"] + BETA_X * df["x"]
-               + TAU * df["treated"] * df["post"])
+    df["y"] = df["unit_effect"] + df["time_effect"] + BETA_X * df["x"] + TAU * df["treated"] * df["post"]
     return df
 
 
@@ -114,19 +113,26 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = n_units * n_periods
     mb = 1e6
-    print(f"did_panel {n_units} units x {n_periods} periods = {rows:,} rows "
-          f"(median of {args.repeats}; source median of {args.source_repeats})")
+    print(
+        f"did_panel {n_units} units x {n_periods} periods = {rows:,} rows "
+        f"(median of {args.repeats}; source median of {args.source_repeats})"
+    )
     print(f"{'':<34}{'seconds':>10}{'x floor':>10}")
     print(f"{'source (product, 3 merges, apply)':<34}{source:>10.3f}{source / floor:>10.1f}")
     print(f"{'floor (random draws only)':<34}{floor:>10.3f}{1.0:>10.1f}")
     print(f"{'ours (did_panel.sample + truth)':<34}{ours:>10.3f}{ours / floor:>10.1f}")
     print(f"speed-up over source: {source / ours:.1f}x")
-    print(f"memory: peak traced {peak / mb:.1f} MB; returned {(frame_b + truth_b) / mb:.1f} MB "
-          f"(frame {frame_b / mb:.1f} + truth arrays {truth_b / mb:.1f}); "
-          f"ratio {peak / (frame_b + truth_b):.2f}; pickled truth.mean {law_b / 1e3:.1f} kB")
+    print(
+        f"memory: peak traced {peak / mb:.1f} MB; returned {(frame_b + truth_b) / mb:.1f} MB "
+        f"(frame {frame_b / mb:.1f} + truth arrays {truth_b / mb:.1f}); "
+        f"ratio {peak / (frame_b + truth_b):.2f}; pickled truth.mean {law_b / 1e3:.1f} kB"
+    )
 
-    checks = {"ours <= 0.1 s": ours <= 0.1, "speed-up >= 5x": source / ours >= 5,
-              "peak <= 2x returned": peak <= 2 * (frame_b + truth_b)}
+    checks = {
+        "ours <= 0.1 s": ours <= 0.1,
+        "speed-up >= 5x": source / ours >= 5,
+        "peak <= 2x returned": peak <= 2 * (frame_b + truth_b),
+    }
     for name, ok in checks.items():
         print(f"  [{'ok' if ok else 'MISSED'}] {name}")
     return 0 if all(checks.values()) else 1

@@ -27,16 +27,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import warnings
 import sys
 import time
+import warnings
 
 os.environ.setdefault("DGPBENCH_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from dgpbench.generators.registry import load_generator  # noqa: E402
-from dgpbench.models.registry import load_model  # noqa: E402
+from dgpbench.generators.registry import load_generator
+from dgpbench.models.registry import load_model
 
 REF = {"intercept": 1.462, "floor": -0.693, "group_sd": 0.3282, "residual_sd": 0.7556}
 TOL = {"intercept": 0.01, "floor": 0.01, "group_sd": 0.05, "residual_sd": 0.01}
@@ -70,8 +70,7 @@ def source_fit(frame, seed: int) -> dict[str, float]:
         county_scale = yield tfd.HalfNormal(scale=1.0, name="scale_prior")
         intercept = yield tfd.Normal(loc=0.0, scale=1.0, name="intercept")
         floor_weight = yield tfd.Normal(loc=0.0, scale=1.0, name="floor_weight")
-        county_prior = yield tfd.Normal(loc=tf.zeros(num_counties), scale=county_scale,
-                                        name="county_prior")
+        county_prior = yield tfd.Normal(loc=tf.zeros(num_counties), scale=county_scale, name="county_prior")
         random_effect = tf.gather(county_prior, county, axis=-1)
         fixed_effect = intercept + floor_weight * floor
         yield tfd.Normal(loc=fixed_effect + random_effect, scale=1.0, name="likelihood")
@@ -86,27 +85,35 @@ def source_fit(frame, seed: int) -> dict[str, float]:
 
     def _init_scale(shape=()):
         return tfp.util.TransformedVariable(
-            initial_value=tf.random.uniform(shape, minval=0.01, maxval=1.0), bijector=tfb.Softplus())
+            initial_value=tf.random.uniform(shape, minval=0.01, maxval=1.0), bijector=tfb.Softplus()
+        )
 
-    surrogate_posterior = tfd.JointDistributionSequentialAutoBatched([
-        tfb.Softplus()(tfd.Normal(_init_loc(), _init_scale())),  # scale_prior
-        tfd.Normal(_init_loc(), _init_scale()),                  # intercept
-        tfd.Normal(_init_loc(), _init_scale()),                  # floor_weight
-        tfd.Normal(_init_loc([num_counties]), _init_scale([num_counties]))])  # county_prior
+    surrogate_posterior = tfd.JointDistributionSequentialAutoBatched(
+        [
+            tfb.Softplus()(tfd.Normal(_init_loc(), _init_scale())),  # scale_prior
+            tfd.Normal(_init_loc(), _init_scale()),  # intercept
+            tfd.Normal(_init_loc(), _init_scale()),  # floor_weight
+            tfd.Normal(_init_loc([num_counties]), _init_scale([num_counties])),
+        ]
+    )  # county_prior
     optimizer = tf_keras.optimizers.Adam(learning_rate=1e-2)
-    tfp.vi.fit_surrogate_posterior(target_log_prob_fn, surrogate_posterior, optimizer=optimizer,
-                                   num_steps=3000, sample_size=2)
+    tfp.vi.fit_surrogate_posterior(
+        target_log_prob_fn, surrogate_posterior, optimizer=optimizer, num_steps=3000, sample_size=2
+    )
     dists = surrogate_posterior.sample_distributions()[0]
     scale_draws = surrogate_posterior.sample(4000)[0]
-    return {"intercept": float(dists[1].mean()), "floor": float(dists[2].mean()),
-            "group_sd": float(tf.reduce_mean(scale_draws)), "residual_sd": 1.0}
+    return {
+        "intercept": float(dists[1].mean()),
+        "floor": float(dists[2].mean()),
+        "group_sd": float(tf.reduce_mean(scale_draws)),
+        "residual_sd": 1.0,
+    }
 
 
 def ours_fit(observed, seed: int) -> dict[str, float]:
     fitted = load_model("glmm_vi").fit(observed, seed)
     t = fitted.coefficients().set_index("name")["estimate"]
-    return {"intercept": float(t["intercept"]), "floor": float(t["floor"]),
-            **fitted.variance_components()}
+    return {"intercept": float(t["intercept"]), "floor": float(t["floor"]), **fitted.variance_components()}
 
 
 def timed(fn, *args):
@@ -120,12 +127,13 @@ def radon_mn(seeds: list[int], with_source: bool) -> bool:
     frame = observed.frame
     w, c = time.perf_counter(), time.process_time()
     load_model("glmm_vi", steps=2).fit(observed, 0)  # warm-up: the one-off TensorFlow import
-    print(f"warm-up (TensorFlow import + one tiny fit): {time.perf_counter() - w:.1f} s wall, "
-          f"{time.process_time() - c:.1f} s CPU\n")
+    print(
+        f"warm-up (TensorFlow import + one tiny fit): {time.perf_counter() - w:.1f} s wall, "
+        f"{time.process_time() - c:.1f} s CPU\n"
+    )
     rows = {"source": [], "glmm_vi": []}
     keys = list(REF)
-    head = (f"{'run':8} {'seed':>4} " + " ".join(f"{k + ' %':>13}" for k in keys)
-            + f" {'wall s':>7} {'cpu s':>6}")
+    head = f"{'run':8} {'seed':>4} " + " ".join(f"{k + ' %':>13}" for k in keys) + f" {'wall s':>7} {'cpu s':>6}"
     print("radon_mn: error relative to the REML reference (estimate / reference - 1, %)")
     print(head)
     for seed in seeds:
@@ -135,8 +143,9 @@ def radon_mn(seeds: list[int], with_source: bool) -> bool:
             est, wall, cpu = timed(fn, data, seed)
             rel = [100 * (est[k] / REF[k] - 1) for k in keys]
             rows[name].append(rel + [wall, cpu])
-            print(f"{name:8} {seed:>4} " + " ".join(f"{r:>13.2f}" for r in rel)
-                  + f" {wall:>7.2f} {cpu:>6.2f}", flush=True)
+            print(
+                f"{name:8} {seed:>4} " + " ".join(f"{r:>13.2f}" for r in rel) + f" {wall:>7.2f} {cpu:>6.2f}", flush=True
+            )
     ok = True
     print()
     for name, r in rows.items():
@@ -144,15 +153,20 @@ def radon_mn(seeds: list[int], with_source: bool) -> bool:
             continue
         a = np.array(r)
         spread = a[:, 2].max() - a[:, 2].min()
-        print(f"{name:8} mean " + " ".join(f"{v:>13.2f}" for v in a[:, :4].mean(0))
-              + f" {a[:, 4].mean():>7.2f} {a[:, 5].mean():>6.2f}   county-sd spread {spread:.2f} % of REML")
+        print(
+            f"{name:8} mean "
+            + " ".join(f"{v:>13.2f}" for v in a[:, :4].mean(0))
+            + f" {a[:, 4].mean():>7.2f} {a[:, 5].mean():>6.2f}   county-sd spread {spread:.2f} % of REML"
+        )
         if name == "glmm_vi":
             worst = np.abs(a[:, :4]).max(0)
             for k, wv in zip(keys, worst):
                 hit = wv <= 100 * TOL[k]
                 ok &= hit
-                print(f"  target {k}: every seed within {100 * TOL[k]:.0f} %  (worst {wv:.2f} %)  "
-                      f"{'ok' if hit else 'MISSED'}")
+                print(
+                    f"  target {k}: every seed within {100 * TOL[k]:.0f} %  (worst {wv:.2f} %)  "
+                    f"{'ok' if hit else 'MISSED'}"
+                )
             hit = spread < 5.0
             ok &= hit
             print(f"  target county-sd spread < 5 %  ({spread:.2f} %)  {'ok' if hit else 'MISSED'}")
@@ -161,15 +175,19 @@ def radon_mn(seeds: list[int], with_source: bool) -> bool:
         cpu_x, wall_x = s[:, 5].mean() / o[:, 5].mean(), s[:, 4].mean() / o[:, 4].mean()
         hit = cpu_x >= 3.0
         ok &= hit
-        print(f"  speed-up over the source: {cpu_x:.1f}x CPU, {wall_x:.1f}x wall  (target >= 3x)  "
-              f"{'ok' if hit else 'MISSED'}")
+        print(
+            f"  speed-up over the source: {cpu_x:.1f}x CPU, {wall_x:.1f}x wall  (target >= 3x)  "
+            f"{'ok' if hit else 'MISSED'}"
+        )
     return ok
 
 
 def radon_like(seeds: list[int]) -> None:
     print("\nradon_like: 90 % posterior intervals of the fixed effects; error in posterior sds (z)")
-    print(f"{'family':9} {'coef':9} {'truth':>7} {'mean est':>9} {'mean z':>7} {'max |z|':>7} "
-          f"{'cover90':>8} {'canon est':>9} {'fit s':>6}")
+    print(
+        f"{'family':9} {'coef':9} {'truth':>7} {'mean est':>9} {'mean z':>7} {'max |z|':>7} "
+        f"{'cover90':>8} {'canon est':>9} {'fit s':>6}"
+    )
     for family in ("normal", "bernoulli", "poisson"):
         gen = load_generator("radon_like", family=family)
         res = {"intercept": [], "floor": []}
@@ -182,13 +200,16 @@ def radon_like(seeds: list[int]) -> None:
             canon = gen.canonical_analysis(observed.frame, observed.roles).set_index("name")
             for k in res:
                 row, t = table.loc[k], truth.coefficients[k]
-                res[k].append((row.estimate, (row.estimate - t) / row.se,
-                               row.lower <= t <= row.upper, canon.loc[k, "estimate"]))
+                res[k].append(
+                    (row.estimate, (row.estimate - t) / row.se, row.lower <= t <= row.upper, canon.loc[k, "estimate"])
+                )
         for k, r in res.items():
             a = np.array(r, float)
-            print(f"{family:9} {k:9} {gen.sample(0)[1].coefficients[k]:>7.3f} {a[:, 0].mean():>9.3f} "
-                  f"{a[:, 1].mean():>7.2f} {np.abs(a[:, 1]).max():>7.2f} "
-                  f"{a[:, 2].mean():>7.0%}  {a[:, 3].mean():>9.3f} {np.mean(secs):>6.2f}")
+            print(
+                f"{family:9} {k:9} {gen.sample(0)[1].coefficients[k]:>7.3f} {a[:, 0].mean():>9.3f} "
+                f"{a[:, 1].mean():>7.2f} {np.abs(a[:, 1]).max():>7.2f} "
+                f"{a[:, 2].mean():>7.0%}  {a[:, 3].mean():>9.3f} {np.mean(secs):>6.2f}"
+            )
     print("(cover90: share of seeds whose 90 % interval holds the truth; nominal 90 %)")
 
 

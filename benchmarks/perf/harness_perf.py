@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_perf import PLUGIN, tiny_suite  # noqa: E402
+from scale_perf import PLUGIN, tiny_suite
 
 OVERHEAD_TARGET_MS = 50
 SPEEDUP_TARGET = 1.7
@@ -33,6 +33,7 @@ SPEEDUP_TARGET = 1.7
 
 def _cells(n: int):
     from dgpbench.benchmarks.runner import plan
+
     return plan(tiny_suite(n), (PLUGIN,)).cells
 
 
@@ -76,10 +77,9 @@ def pool_ms(n: int, folder: Path) -> float:
     from dgpbench.benchmarks.store import Store
 
     store = Store(folder / "pool.sqlite")
-    s = runner.run(tiny_suite(n, name="pool"), store, workers=1, plugins=(PLUGIN,), progress=False,
-                   echo=lambda _: None)
+    s = runner.run(tiny_suite(n, name="pool"), store, workers=1, plugins=(PLUGIN,), progress=False, echo=lambda _: None)
     t = sorted(r["finished_at"] for r in store.cells(s.run_id))
-    return 1000 * statistics.median(b - a for a, b in zip(t[1:], t[2:]))   # skip the first (warm-up)
+    return 1000 * statistics.median(b - a for a, b in zip(t[1:], t[2:]))  # skip the first (warm-up)
 
 
 def sleep_run(workers: int, n: int, folder: Path) -> tuple[float, float]:
@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from dgpbench.registry import import_plugin
+
     import_plugin(PLUGIN)
     cells = _cells(args.cells)
     direct_ms(cells[:5])  # warm imports and caches
@@ -116,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"harness overhead per cell (median of {args.cells} tiny cells, target < {OVERHEAD_TARGET_MS} ms)")
         print(f"  {'direct call (sample, fit, score)':<44}{direct:8.1f} ms")
         print(f"  {'run_cell + store write, in process':<44}{inproc:8.1f} ms   overhead {inproc - direct:+6.1f} ms")
-        print(f"  {'runner + 1-worker pool + store: interval':<44}{pool:8.1f} ms   overhead {pool - direct:+6.1f} ms"
-              "  (pipelined: the runner writes while the worker computes)")
+        print(
+            f"  {'runner + 1-worker pool + store: interval':<44}{pool:8.1f} ms   overhead {pool - direct:+6.1f} ms"
+            "  (pipelined: the runner writes while the worker computes)"
+        )
         ok &= max(inproc, pool) - direct < OVERHEAD_TARGET_MS
 
         one, one_wall = sleep_run(1, args.sleep_cells, folder)

@@ -31,11 +31,11 @@ import time
 
 os.environ.setdefault("DGPBENCH_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from dgpbench.generators.registry import load_generator  # noqa: E402
-from dgpbench.models.registry import load_model  # noqa: E402
+from dgpbench.generators.registry import load_generator
+from dgpbench.models.registry import load_model
 
 GRID = pd.DataFrame({"x": np.linspace(0.1, 1.0, 91)})
 
@@ -52,8 +52,7 @@ def run_one(generator: str, components: int, seed: int) -> dict[str, float]:
     model = load_model("mdn", components=components)
     w, c = time.perf_counter(), time.process_time()
     fitted = model.fit(observed, seed)
-    out = {"wall": time.perf_counter() - w, "cpu": time.process_time() - c,
-           "epochs": fitted.info["epochs"]}
+    out = {"wall": time.perf_counter() - w, "cpu": time.process_time() - c, "epochs": fitted.info["epochs"]}
     test = observed.mask("test")
     X = observed.frame.loc[test, observed.roles.inputs()]
     y = observed.y[test]
@@ -64,7 +63,7 @@ def run_one(generator: str, components: int, seed: int) -> dict[str, float]:
         _, loc, _ = fitted.mixture(GRID)
         x = GRID["x"].to_numpy()[:, None]
         err = np.concatenate([np.abs(loc - x).min(axis=1), np.abs(loc + x).min(axis=1)])
-        out["loc_max"], out["loc_rms"] = float(err.max()), float(np.sqrt(np.mean(err ** 2)))
+        out["loc_max"], out["loc_rms"] = float(err.max()), float(np.sqrt(np.mean(err**2)))
     return out
 
 
@@ -87,12 +86,16 @@ def main(argv=None) -> int:
     load_model("mdn", epochs=1).fit(observed, 0)  # warm-up: the one-off TensorFlow import
     print(f"warm-up (TensorFlow import + one tiny fit): {time.perf_counter() - w:.1f} s wall")
 
-    het = table("heteroscedastic, K=1", [run_one("heteroscedastic", 1, s) for s in seeds], seeds,
-                ["sd_rmse", "nll_excess"])
-    k1 = table("two_mode_mixture, K=1", [run_one("two_mode_mixture", 1, s) for s in seeds], seeds,
-               ["nll_excess"])
-    k2 = table("two_mode_mixture, K=2", [run_one("two_mode_mixture", 2, s) for s in seeds], seeds,
-               ["nll_excess", "loc_max", "loc_rms"])
+    het = table(
+        "heteroscedastic, K=1", [run_one("heteroscedastic", 1, s) for s in seeds], seeds, ["sd_rmse", "nll_excess"]
+    )
+    k1 = table("two_mode_mixture, K=1", [run_one("two_mode_mixture", 1, s) for s in seeds], seeds, ["nll_excess"])
+    k2 = table(
+        "two_mode_mixture, K=2",
+        [run_one("two_mode_mixture", 2, s) for s in seeds],
+        seeds,
+        ["nll_excess", "loc_max", "loc_rms"],
+    )
 
     per_seed = lambda df: df.drop(index="mean")  # noqa: E731
     checks = [

@@ -31,10 +31,17 @@ RSS_LIMIT_MB = 300
 def tiny_suite(n_cells: int, model: dict | None = None, name: str = "tiny"):
     from dgpbench.benchmarks import suite as suite_mod
 
-    return suite_mod.validate({
-        "name": f"{name}-{n_cells}", "seeds": list(range(n_cells)), "time_limit": 60,
-        "generators": [{"name": "heteroscedastic", "params": {"n": 30, "n_test": 10}}],
-        "models": [model or {"name": "tiny_const"}], "metrics": ["coef_error"]}, f"<{name} suite>")
+    return suite_mod.validate(
+        {
+            "name": f"{name}-{n_cells}",
+            "seeds": list(range(n_cells)),
+            "time_limit": 60,
+            "generators": [{"name": "heteroscedastic", "params": {"n": 30, "n_test": 10}}],
+            "models": [model or {"name": "tiny_const"}],
+            "metrics": ["coef_error"],
+        },
+        f"<{name} suite>",
+    )
 
 
 class RSSSampler:
@@ -86,24 +93,51 @@ def measure_one(kind: str, workers: int, n_cells: int, folder: str, scheduler: s
     executor = None
     if kind == "dask":
         from dgpbench.benchmarks.executors import DaskExecutor
+
         executor = DaskExecutor(scheduler)
     with RSSSampler() as rss:
         t0 = time.perf_counter()
-        summary = runner.run(suite, store, executor=executor, workers=workers, plugins=(PLUGIN,), rerun=True,
-                             progress=False, echo=lambda s: None)
+        summary = runner.run(
+            suite,
+            store,
+            executor=executor,
+            workers=workers,
+            plugins=(PLUGIN,),
+            rerun=True,
+            progress=False,
+            echo=lambda s: None,
+        )
         wall = time.perf_counter() - t0
     if executor is not None:
         executor.shutdown()
     assert summary.counts["ok"] == n_cells, summary.counts
-    return {"executor": kind, "workers": workers, "cells": n_cells, "wall_s": wall,
-            "per_min_wall": 60 * n_cells / wall, "per_min_steady": steady_rate(store, summary.run_id),
-            "rss_start_mb": rss.samples[0], "rss_peak_mb": max(rss.samples), "rss_end_mb": rss.samples[-1],
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "executor": kind,
+        "workers": workers,
+        "cells": n_cells,
+        "wall_s": wall,
+        "per_min_wall": 60 * n_cells / wall,
+        "per_min_steady": steady_rate(store, summary.run_id),
+        "rss_start_mb": rss.samples[0],
+        "rss_peak_mb": max(rss.samples),
+        "rss_end_mb": rss.samples[-1],
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def measure(kind: str, workers: int, n_cells: int, folder: str, scheduler: str | None = None) -> dict:
-    cmd = [sys.executable, __file__, "--one", kind, "--workers", str(workers), "--cells", str(n_cells),
-           "--folder", folder] + (["--scheduler", scheduler] if scheduler else [])
+    cmd = [
+        sys.executable,
+        __file__,
+        "--one",
+        kind,
+        "--workers",
+        str(workers),
+        "--cells",
+        str(n_cells),
+        "--folder",
+        folder,
+    ] + (["--scheduler", scheduler] if scheduler else [])
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     if out.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
@@ -111,13 +145,17 @@ def measure(kind: str, workers: int, n_cells: int, folder: str, scheduler: str |
 
 
 def table(rows: list[dict]) -> str:
-    head = (f"{'executor':<10}{'workers':>8}{'cells':>7}{'wall s':>9}{'cells/min':>11}{'steady':>9}"
-            f"{'RSS start':>11}{'RSS peak':>10}{'RSS end':>9}{'maxrss':>8}")
+    head = (
+        f"{'executor':<10}{'workers':>8}{'cells':>7}{'wall s':>9}{'cells/min':>11}{'steady':>9}"
+        f"{'RSS start':>11}{'RSS peak':>10}{'RSS end':>9}{'maxrss':>8}"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r['executor']:<10}{r['workers']:>8}{r['cells']:>7}{r['wall_s']:>9.1f}{r['per_min_wall']:>11.0f}"
-                     f"{r['per_min_steady']:>9.0f}{r['rss_start_mb']:>11.0f}{r['rss_peak_mb']:>10.0f}"
-                     f"{r['rss_end_mb']:>9.0f}{r['maxrss_mb']:>8.0f}")
+        lines.append(
+            f"{r['executor']:<10}{r['workers']:>8}{r['cells']:>7}{r['wall_s']:>9.1f}{r['per_min_wall']:>11.0f}"
+            f"{r['per_min_steady']:>9.0f}{r['rss_start_mb']:>11.0f}{r['rss_peak_mb']:>10.0f}"
+            f"{r['rss_end_mb']:>9.0f}{r['maxrss_mb']:>8.0f}"
+        )
     return "\n".join(lines) + "\n(cells/min: end to end; steady: after the first tenth; memory of the runner, MB)"
 
 
@@ -150,8 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     growth = memory["rss_end_mb"] - memory["rss_start_mb"]
     ok = memory["rss_peak_mb"] < RSS_LIMIT_MB
-    print(f"runner memory over {args.memory_cells} cells: peak {memory['rss_peak_mb']:.0f} MB "
-          f"(limit {RSS_LIMIT_MB}), growth {growth:+.1f} MB from start to end: {'PASS' if ok else 'FAIL'}")
+    print(
+        f"runner memory over {args.memory_cells} cells: peak {memory['rss_peak_mb']:.0f} MB "
+        f"(limit {RSS_LIMIT_MB}), growth {growth:+.1f} MB from start to end: {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -26,8 +26,9 @@ class SleepParams:
 class _Line(Fitted):
     def coefficients(self) -> pd.DataFrame:
         est = np.array([0.0, 1.0])
-        return pd.DataFrame({"name": ["intercept", "x"], "estimate": est, "se": [0.1, 0.1],
-                             "lower": est - 0.2, "upper": est + 0.2})
+        return pd.DataFrame(
+            {"name": ["intercept", "x"], "estimate": est, "se": [0.1, 0.1], "lower": est - 0.2, "upper": est + 0.2}
+        )
 
 
 class TinyConst(Model):

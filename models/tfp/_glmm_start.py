@@ -20,17 +20,18 @@ from scipy.special import expit
 class Start:
     """Moment estimates and the fixed linear maps of the surrogate's coordinates."""
 
-    sds: np.ndarray      # group sd (, residual sd)
-    sds_sd: np.ndarray   # their asymptotic sds
-    beta: np.ndarray     # fixed effects
+    sds: np.ndarray  # group sd (, residual sd)
+    sds_sd: np.ndarray  # their asymptotic sds
+    beta: np.ndarray  # fixed effects
     cov_beta: np.ndarray  # their covariance, group effects integrated out
-    u: np.ndarray        # group effects
-    var_u: np.ndarray    # their variance given the fixed effects
-    M: np.ndarray        # E[u | beta] = const + M beta   (groups x fixed effects)
+    u: np.ndarray  # group effects
+    var_u: np.ndarray  # their variance given the fixed effects
+    M: np.ndarray  # E[u | beta] = const + M beta   (groups x fixed effects)
 
 
-def moment_start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_groups: int,
-                 iterations: int = 50) -> Start:
+def moment_start(
+    family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_groups: int, iterations: int = 50
+) -> Start:
     """Moment estimates for design ``X`` (intercept first), outcome ``y`` and group codes
     ``g`` in 0..n_groups-1. The mixed-model equations are solved by block elimination (the
     group block is diagonal): tens of milliseconds for the radon data."""
@@ -59,7 +60,7 @@ def moment_start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_gro
         beta = np.linalg.solve(S, wX.T @ z - XtWZ @ (ZtWz / d))
         u = (ZtWz - XtWZ.T @ beta) / d
         var_u = phi / d
-        tau2 = max(np.mean(u ** 2 + var_u), 1e-4)
+        tau2 = max(np.mean(u**2 + var_u), 1e-4)
         eta = X @ beta + u[g]
         if family == "normal":
             r = y - eta
@@ -73,5 +74,4 @@ def moment_start(family: str, X: np.ndarray, y: np.ndarray, g: np.ndarray, n_gro
         sds.append(np.sqrt(phi))
         sds_sd.append(np.sqrt(phi / (2.0 * max(n - n_groups, 1))))
     cov_beta = phi * np.linalg.inv(S)
-    return Start(np.array(sds), np.array(sds_sd), beta, (cov_beta + cov_beta.T) / 2, u, var_u,
-                  -(XtWZ / d).T)
+    return Start(np.array(sds), np.array(sds_sd), beta, (cov_beta + cov_beta.T) / 2, u, var_u, -(XtWZ / d).T)

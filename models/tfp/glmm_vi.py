@@ -59,13 +59,21 @@ _GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
 
 @dataclass(frozen=True)
 class GlmmVIParams:
-    family: str = param("normal", "law of y given the linear predictor: normal (identity link, "
-                        "residual sd learned), bernoulli (logit), poisson (log)", choices=FAMILIES)
+    family: str = param(
+        "normal",
+        "law of y given the linear predictor: normal (identity link, "
+        "residual sd learned), bernoulli (logit), poisson (log)",
+        choices=FAMILIES,
+    )
     steps: int = param(1000, "Adam steps on the ELBO", ge=1)
     lr: float = param(0.005, "Adam learning rate", gt=0, le=1)
     samples: int = param(16, "Monte Carlo draws of the surrogate per ELBO step", ge=1)
-    average: float = param(0.7, "share of the last steps whose iterates are averaged into the "
-                           "estimate (Polyak-Ruppert; 0 = last iterate)", ge=0, lt=1)
+    average: float = param(
+        0.7,
+        "share of the last steps whose iterates are averaged into the estimate (Polyak-Ruppert; 0 = last iterate)",
+        ge=0,
+        lt=1,
+    )
     level: float = param(0.95, "posterior interval level of the coefficient table", gt=0, lt=1)
     draws: int = param(1000, "posterior draws kept for predictions", ge=10)
 
@@ -100,8 +108,9 @@ class GlmmVIFitted(Fitted):
     are correlated).
     """
 
-    def __init__(self, *, family, covariates, group, labels, coef_mean, coef_sd, group_mean,
-                 components, draws, level, info):
+    def __init__(
+        self, *, family, covariates, group, labels, coef_mean, coef_sd, group_mean, components, draws, level, info
+    ):
         self.family = family
         self.covariates = list(covariates)
         self.group = group
@@ -119,15 +128,13 @@ class GlmmVIFitted(Fitted):
     def coefficients(self, level: float | None = None) -> pd.DataFrame:
         """Fixed effects with equal-tailed posterior intervals at ``level`` (default: the
         model's ``level`` parameter, 0.95)."""
-        return coefficient_table(self.names, self.coef_mean, self.coef_sd,
-                                 level=self.level if level is None else level)
+        return coefficient_table(self.names, self.coef_mean, self.coef_sd, level=self.level if level is None else level)
 
     def variance_components(self) -> dict[str, float]:
         return dict(self.components)
 
     def group_effects(self) -> pd.Series:
-        return pd.Series(self.group_mean, index=pd.Index(self.labels, name=self.group),
-                         name="group_effect")
+        return pd.Series(self.group_mean, index=pd.Index(self.labels, name=self.group), name="group_effect")
 
     # -- predictive distribution
     def _eta(self, X: pd.DataFrame) -> np.ndarray:
@@ -206,12 +213,13 @@ class GlmmVIFitted(Fitted):
 
 class GlmmVI(Model):
     name = "glmm_vi"
-    description = ("Random-intercept GLMM (Normal/Bernoulli/Poisson): a TFP joint distribution "
-                   "fitted by VI with a factored Normal surrogate")
+    description = (
+        "Random-intercept GLMM (Normal/Bernoulli/Poisson): a TFP joint distribution "
+        "fitted by VI with a factored Normal surrogate"
+    )
     version = "1"
     Params = GlmmVIParams
-    capabilities = Capabilities(conditional=True, log_density=True, coefficients=True,
-                                variance_components=True)
+    capabilities = Capabilities(conditional=True, log_density=True, coefficients=True, variance_components=True)
     smoke_params = {"steps": 50, "samples": 2, "draws": 50}
 
     def supports(self, observed: Observed) -> tuple[bool, str]:
@@ -274,8 +282,7 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
     # crawls along the ridge those correlations make.
     L = np.linalg.cholesky(st.cov_beta)
     M = st.M
-    start_loc = np.concatenate([_inv_softplus(st.sds), np.linalg.solve(L, st.beta),
-                                st.u - M @ st.beta])
+    start_loc = np.concatenate([_inv_softplus(st.sds), np.linalg.solve(L, st.beta), st.u - M @ st.beta])
     # delta method for the sds' softplus coordinates: d softplus(x)/dx = 1 - exp(-softplus(x))
     sds_sd = np.clip(st.sds_sd / -np.expm1(-st.sds), 1e-3, 1.0)
     start_sd = np.concatenate([sds_sd, np.ones(n_fixed), np.sqrt(st.var_u)])
@@ -309,8 +316,8 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
         """log p(sds, beta, u, y) at the model point of ``theta`` + the softplus Jacobian."""
         raw = theta[..., :n_sd]
         sds = softplus.forward(raw)
-        beta = tf.linalg.matvec(Lt, theta[..., n_sd:n_sd + n_fixed])
-        u = theta[..., n_sd + n_fixed:] + tf.linalg.matvec(Mt, beta)
+        beta = tf.linalg.matvec(Lt, theta[..., n_sd : n_sd + n_fixed])
+        u = theta[..., n_sd + n_fixed :] + tf.linalg.matvec(Mt, beta)
         parts = [sds[..., i] for i in range(n_sd)] + [beta, u, yt]
         return joint.log_prob(*parts) + tf.reduce_sum(softplus.forward_log_det_jacobian(raw, 0), -1)
 
@@ -333,8 +340,14 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
     @tf.function(autograph=False)
     def run():  # one graph for the whole loop: no Python between steps
         return tfp.vi.fit_surrogate_posterior(
-            target_log_prob, surrogate, optimizer, p.steps, sample_size=p.samples,
-            trace_fn=trace, seed=tf.constant([seed % (2**31 - 1), 20240917], tf.int32))
+            target_log_prob,
+            surrogate,
+            optimizer,
+            p.steps,
+            sample_size=p.samples,
+            trace_fn=trace,
+            seed=tf.constant([seed % (2**31 - 1), 20240917], tf.int32),
+        )
 
     losses = run().numpy()
     if not np.all(np.isfinite(losses[-n_avg:])):
@@ -352,13 +365,25 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
     rng = np.random.default_rng(seed)
     theta = loc + scale * rng.standard_normal((p.draws, len(loc)))
     beta = theta[:, sl_w] @ L.T
-    draws = {"group_sd": _softplus(theta[:, 0]), "beta": beta, "u": theta[:, sl_v] + beta @ M.T,
-             "new_group": rng.standard_normal(p.draws)}
+    draws = {
+        "group_sd": _softplus(theta[:, 0]),
+        "beta": beta,
+        "u": theta[:, sl_v] + beta @ M.T,
+        "new_group": rng.standard_normal(p.draws),
+    }
     if p.family == "normal":
         draws["residual_sd"] = _softplus(theta[:, 1])
-    info = {"steps": p.steps, "final_loss": float(np.mean(losses[-n_avg:])),
-            "fit_seconds": time.perf_counter() - t0}
-    return GlmmVIFitted(family=p.family, covariates=roles.covariates, group=roles.group,
-                        labels=labels, coef_mean=coef_mean, coef_sd=coef_sd,
-                        group_mean=loc[sl_v] + M @ coef_mean, components=components,
-                        draws=draws, level=p.level, info=info)
+    info = {"steps": p.steps, "final_loss": float(np.mean(losses[-n_avg:])), "fit_seconds": time.perf_counter() - t0}
+    return GlmmVIFitted(
+        family=p.family,
+        covariates=roles.covariates,
+        group=roles.group,
+        labels=labels,
+        coef_mean=coef_mean,
+        coef_sd=coef_sd,
+        group_mean=loc[sl_v] + M @ coef_mean,
+        components=components,
+        draws=draws,
+        level=p.level,
+        info=info,
+    )

@@ -45,10 +45,12 @@ class MDNParams:
     epochs: int = param(400, "most passes over the training rows (early stopping ends sooner)", ge=1)
     batch_size: int = param(1000, "rows per Adam step (0 = full batch)", ge=0)
     patience: int = param(20, "epochs without a better held-out NLL before stopping", ge=1)
-    valid_fraction: float = param(0.2, "share of train rows held out for early stopping "
-                                  "when the data has no 'valid' rows", gt=0, lt=1)
-    ema: float = param(0.98, "decay per step of the weight average that is evaluated and "
-                       "kept (0 = the raw weights)", ge=0, lt=1)
+    valid_fraction: float = param(
+        0.2, "share of train rows held out for early stopping when the data has no 'valid' rows", gt=0, lt=1
+    )
+    ema: float = param(
+        0.98, "decay per step of the weight average that is evaluated and kept (0 = the raw weights)", ge=0, lt=1
+    )
 
 
 def _softplus(z: np.ndarray) -> np.ndarray:
@@ -58,8 +60,7 @@ def _softplus(z: np.ndarray) -> np.ndarray:
 class MDNFitted(Fitted):
     """Numpy forward pass of a trained MDN; all predictions are in the outcome's units."""
 
-    def __init__(self, weights, inputs, treatment, x_loc, x_scale, y_loc, y_scale, components,
-                 info):
+    def __init__(self, weights, inputs, treatment, x_loc, x_scale, y_loc, y_scale, components, info):
         self.weights = [(np.asarray(w), np.asarray(b)) for w, b in weights]
         self.inputs = list(inputs)
         self.treatment = treatment
@@ -82,7 +83,7 @@ class MDNFitted(Fitted):
             h = np.maximum(h @ w + b, 0.0)
         out = h @ last[0] + last[1]
         k = self.k
-        logits, loc, raw = out[:, :k], out[:, k:2 * k], out[:, 2 * k:]
+        logits, loc, raw = out[:, :k], out[:, k : 2 * k], out[:, 2 * k :]
         scale = _softplus(raw) + _MIN_SCALE
         return softmax(logits, axis=1), self.y_loc + self.y_scale * loc, self.y_scale * scale
 
@@ -93,13 +94,13 @@ class MDNFitted(Fitted):
     def sd(self, X: pd.DataFrame) -> np.ndarray:
         w, loc, scale = self.mixture(X)
         m = (w * loc).sum(axis=1, keepdims=True)
-        return np.sqrt((w * (scale ** 2 + (loc - m) ** 2)).sum(axis=1))
+        return np.sqrt((w * (scale**2 + (loc - m) ** 2)).sum(axis=1))
 
     def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         w, loc, scale = self.mixture(X)
         y = np.asarray(y, dtype=float).reshape(-1, 1)
         z = (y - loc) / scale
-        comp = -0.5 * z ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi)
+        comp = -0.5 * z**2 - np.log(scale) - 0.5 * np.log(2 * np.pi)
         return logsumexp(comp + np.log(np.maximum(w, 1e-300)), axis=1)
 
     def sample(self, X: pd.DataFrame, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -167,8 +168,8 @@ def _init_weights(sizes: list[int], k: int, rng: np.random.Generator) -> list[tu
         weights.append((rng.uniform(-lim, lim, (fan_in, fan_out)), np.zeros(fan_out)))
     w, b = weights[-1]
     w *= 0.1
-    b[k:2 * k] = np.linspace(-1, 1, k) if k > 1 else 0.0
-    b[2 * k:] = np.log(np.expm1(1.0 if k == 1 else 0.5))
+    b[k : 2 * k] = np.linspace(-1, 1, k) if k > 1 else 0.0
+    b[2 * k :] = np.log(np.expm1(1.0 if k == 1 else 0.5))
     return weights
 
 
@@ -211,7 +212,8 @@ def _train(p: MDNParams, observed: Observed, seed: int) -> MDNFitted:
         out = tf.matmul(h, ps[-2]) + ps[-1]
         dist = tfd.MixtureSameFamily(
             tfd.Categorical(logits=out[:, :k]),
-            tfd.Normal(out[:, k:2 * k], tf.nn.softplus(out[:, 2 * k:]) + _MIN_SCALE))
+            tfd.Normal(out[:, k : 2 * k], tf.nn.softplus(out[:, 2 * k :]) + _MIN_SCALE),
+        )
         return -tf.reduce_mean(dist.log_prob(yy))
 
     n = len(y_tr)
@@ -222,12 +224,12 @@ def _train(p: MDNParams, observed: Observed, seed: int) -> MDNFitted:
     def epoch_fn(xe, ye):
         for b in tf.range(n_batches):
             with tf.GradientTape() as tape:
-                loss = nll(theta, xe[b * bs:(b + 1) * bs], ye[b * bs:(b + 1) * bs])
+                loss = nll(theta, xe[b * bs : (b + 1) * bs], ye[b * bs : (b + 1) * bs])
             g = tape.gradient(loss, theta)
             t.assign_add(1.0)
             m1.assign(b1 * m1 + (1 - b1) * g)
             m2.assign(b2 * m2 + (1 - b2) * g * g)
-            theta.assign_sub(p.lr * (m1 / (1 - b1 ** t)) / (tf.sqrt(m2 / (1 - b2 ** t)) + eps))
+            theta.assign_sub(p.lr * (m1 / (1 - b1**t)) / (tf.sqrt(m2 / (1 - b2**t)) + eps))
             avg.assign(decay * avg + (1 - decay) * theta)
 
     @tf.function
@@ -247,10 +249,12 @@ def _train(p: MDNParams, observed: Observed, seed: int) -> MDNFitted:
             best, best_epoch, best_theta = val, epoch, avg.numpy()
         elif epoch - best_epoch >= p.patience:
             break
-    arrays = [a.reshape(s).astype(float)
-              for a, s in zip(np.split(best_theta, np.cumsum(counts)[:-1]), shapes)]
+    arrays = [a.reshape(s).astype(float) for a, s in zip(np.split(best_theta, np.cumsum(counts)[:-1]), shapes)]
     weights = list(zip(arrays[0::2], arrays[1::2]))
-    info = {"epochs": epoch, "best_epoch": best_epoch,
-            "valid_nll": best + float(np.log(y_scale)), "fit_seconds": time.perf_counter() - t0}
-    return MDNFitted(weights, inputs, observed.roles.treatment, x_loc, x_scale, y_loc, y_scale,
-                     k, info)
+    info = {
+        "epochs": epoch,
+        "best_epoch": best_epoch,
+        "valid_nll": best + float(np.log(y_scale)),
+        "fit_seconds": time.perf_counter() - t0,
+    }
+    return MDNFitted(weights, inputs, observed.roles.treatment, x_loc, x_scale, y_loc, y_scale, k, info)

@@ -17,18 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MAX_LEVELS = 20          # an integer-valued column with at most this many levels is categorical
+MAX_LEVELS = 20  # an integer-valued column with at most this many levels is categorical
 
 
 @dataclass
 class _Column:
     name: str
-    kind: str                 # "numeric" | "integer" (numeric, rounded back) | "categorical"
+    kind: str  # "numeric" | "integer" (numeric, rounded back) | "categorical"
     dtype: Any
     loc: float = 0.0
     scale: float = 1.0
     levels: tuple = ()
-    bits: bool = False        # categorical as +-1 analog bits instead of one-hot
+    bits: bool = False  # categorical as +-1 analog bits instead of one-hot
 
     @property
     def width(self) -> int:
@@ -61,14 +61,17 @@ class TabularCodec:
     the rows it samples lose the other columns' distribution, not only the county's.
     """
 
-    def __init__(self, frame: pd.DataFrame, columns: list[str], force_categorical=(),
-                 bits_above: int | None = None):
+    def __init__(self, frame: pd.DataFrame, columns: list[str], force_categorical=(), bits_above: int | None = None):
         self.columns: list[_Column] = []
         for name in columns:
             s = frame[name]
             dtype = s.dtype
-            cat = (name in force_categorical or pd.api.types.is_bool_dtype(dtype)
-                   or not pd.api.types.is_numeric_dtype(dtype) or _few_integer_levels(s))
+            cat = (
+                name in force_categorical
+                or pd.api.types.is_bool_dtype(dtype)
+                or not pd.api.types.is_numeric_dtype(dtype)
+                or _few_integer_levels(s)
+            )
             if cat:
                 levels = tuple(pd.unique(s.sort_values()))
                 bits = bits_above is not None and len(levels) > bits_above
@@ -92,7 +95,7 @@ class TabularCodec:
         for c in self.columns:
             s = frame[c.name]
             if c.kind == "categorical":
-                idx = pd.Index(c.levels).get_indexer(s)   # unseen level -> -1 -> all zeros
+                idx = pd.Index(c.levels).get_indexer(s)  # unseen level -> -1 -> all zeros
                 code = np.zeros((len(s), c.width))
                 ok = idx >= 0
                 code[ok] = c.codebook()[idx[ok]]
@@ -104,10 +107,10 @@ class TabularCodec:
     def decode(self, Z: np.ndarray) -> pd.DataFrame:
         out, j = {}, 0
         for c in self.columns:
-            block = Z[:, j:j + c.width]
+            block = Z[:, j : j + c.width]
             j += c.width
             if c.kind == "categorical":
-                nearest = (block @ c.codebook().T).argmax(axis=1)   # = argmax of a one-hot block
+                nearest = (block @ c.codebook().T).argmax(axis=1)  # = argmax of a one-hot block
                 out[c.name] = pd.Series(np.asarray(c.levels, dtype=object)[nearest]).astype(c.dtype)
             elif c.kind == "integer":
                 out[c.name] = np.rint(block[:, 0] * c.scale + c.loc).astype(c.dtype)

@@ -13,11 +13,12 @@ from torch.nn import functional as F
 
 from dgpbench.models.torch._nets import torch_env
 
-TIME_DIM = 64            # sinusoidal time embedding
-BETA_BAR_1 = 0.99996     # beta_bar(1) = 1 - alpha_bar(1)
+TIME_DIM = 64  # sinusoidal time embedding
+BETA_BAR_1 = 0.99996  # beta_bar(1) = 1 - alpha_bar(1)
 
 
 # --------------------------------------------------------------------------- schedule, network
+
 
 def alpha_bar(t: torch.Tensor) -> torch.Tensor:
     """VP schedule: 1 - beta_bar(t), beta_bar a sigmoid (gain 6, shift 0.5) rescaled to [0, 0.99996]."""
@@ -75,8 +76,14 @@ def time_grid(steps: int) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def sample_chain(net: Denoiser, cond: torch.Tensor | None, n: int, steps: int, gen: torch.Generator,
-                 clip: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+def sample_chain(
+    net: Denoiser,
+    cond: torch.Tensor | None,
+    n: int,
+    steps: int,
+    gen: torch.Generator,
+    clip: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
     """Ancestral sampling from t=1 to t=0 over ``steps`` equal steps for ``n`` rows at once.
 
     Each step draws z_s ~ N(mu_post(z_t, x0_hat), var_post), the DDPM posterior between two
@@ -112,8 +119,8 @@ def sample_chain(net: Denoiser, cond: torch.Tensor | None, n: int, steps: int, g
     return z
 
 
-CHECKS = 100             # validation checks over a full run (early stopping)
-TOLERANCE = 0.01         # a check counts against patience when 1 % above the best loss
+CHECKS = 100  # validation checks over a full run (early stopping)
+TOLERANCE = 0.01  # a check counts against patience when 1 % above the best loss
 
 
 def _noised(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -124,9 +131,18 @@ def _noised(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.
     return ab.sqrt() * x + (1 - ab).sqrt() * eps, t, eps
 
 
-def train_denoiser(net: Denoiser, target: torch.Tensor, cond: torch.Tensor | None, *, epochs: int,
-                   batch_size: int, lr: float, gen: torch.Generator,
-                   valid: tuple[torch.Tensor, torch.Tensor | None] | None = None, patience: int = 0) -> dict:
+def train_denoiser(
+    net: Denoiser,
+    target: torch.Tensor,
+    cond: torch.Tensor | None,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    gen: torch.Generator,
+    valid: tuple[torch.Tensor, torch.Tensor | None] | None = None,
+    patience: int = 0,
+) -> dict:
     """Noise-prediction MSE, AdamW with a cosine-decayed learning rate (the last iterates
     average out SGD noise, which otherwise shows as a few per cent too little spread).
 
@@ -154,7 +170,7 @@ def train_denoiser(net: Denoiser, target: torch.Tensor, cond: torch.Tensor | Non
         order = torch.randperm(n, generator=gen) if bs < n else None
         total = 0.0
         for start in range(0, n, bs):
-            idx = None if order is None else order[start:start + bs]
+            idx = None if order is None else order[start : start + bs]
             x = target if idx is None else target[idx]
             c = cond if cond is None or idx is None else cond[idx]
             z, t, eps = _noised(x, gen)

@@ -146,8 +146,7 @@ class LogitArch:
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         top = self.hidden if self.layers else self.n_in
-        return {**_stack_shapes("body", self.n_in, self.hidden, self.layers),
-                "out.weight": (1, top), "out.bias": (1,)}
+        return {**_stack_shapes("body", self.n_in, self.hidden, self.layers), "out.weight": (1, top), "out.bias": (1,)}
 
     def logit(self, w: Weights, x: torch.Tensor) -> torch.Tensor:
         return _out(w, "out", _dense(w, "body", x, self.layers))
@@ -160,8 +159,15 @@ class Adam:
     every fresh worker process). In-place ``_foreach`` updates into preallocated buffers
     keep a step cheap; a test checks it against ``torch.optim.Adam``."""
 
-    def __init__(self, decay: list[torch.Tensor], rest: list[torch.Tensor], lr: float,
-                 weight_decay: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self,
+        decay: list[torch.Tensor],
+        rest: list[torch.Tensor],
+        lr: float,
+        weight_decay: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ):
         import torch
 
         self.params, self.n_decay = [*decay, *rest], len(decay)
@@ -177,7 +183,7 @@ class Adam:
 
         self.steps += 1
         b1, b2 = self.betas
-        root_c2 = math.sqrt(1 - b2 ** self.steps)
+        root_c2 = math.sqrt(1 - b2**self.steps)
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
         ps, m, v, d = ([xs[i] for i in live] for xs in (self.params, self.m, self.v, self.denom))
         with torch.no_grad():
@@ -191,20 +197,32 @@ class Adam:
             torch._foreach_copy_(d, v)
             torch._foreach_sqrt_(d)
             torch._foreach_add_(d, self.eps * root_c2)
-            torch._foreach_addcdiv_(ps, m, d, value=-self.lr * root_c2 / (1 - b1 ** self.steps))
+            torch._foreach_addcdiv_(ps, m, d, value=-self.lr * root_c2 / (1 - b1**self.steps))
 
 
-def train(w: Weights, loss: Callable[[np.ndarray], torch.Tensor], valid_loss: Callable[[], float],
-          batches: Callable[[], Iterable[np.ndarray]], *, epochs: int, lr: float,
-          weight_decay: float, patience: int) -> tuple[Weights, int]:
+def train(
+    w: Weights,
+    loss: Callable[[np.ndarray], torch.Tensor],
+    valid_loss: Callable[[], float],
+    batches: Callable[[], Iterable[np.ndarray]],
+    *,
+    epochs: int,
+    lr: float,
+    weight_decay: float,
+    patience: int,
+) -> tuple[Weights, int]:
     """:class:`Adam` on ``loss(batch_rows)`` with L2 ``weight_decay`` on the weight matrices
     only; after each epoch ``valid_loss()`` is evaluated, and the weights of the best epoch
     are returned (early stopping after ``patience`` epochs without improvement), detached,
     with that epoch."""
     import torch
 
-    opt = Adam([p for n, p in w.items() if n.endswith("weight")],
-               [p for n, p in w.items() if not n.endswith("weight")], lr, weight_decay)
+    opt = Adam(
+        [p for n, p in w.items() if n.endswith("weight")],
+        [p for n, p in w.items() if not n.endswith("weight")],
+        lr,
+        weight_decay,
+    )
 
     def snapshot() -> Weights:
         return {n: p.detach().clone() for n, p in w.items()}
@@ -231,4 +249,4 @@ def minibatches(rng: np.random.Generator, rows: np.ndarray, size: int) -> list[n
     rows = rng.permutation(rows)
     if size <= 0 or size >= len(rows):
         return [rows]
-    return [rows[i:i + size] for i in range(0, len(rows), size)]
+    return [rows[i : i + size] for i in range(0, len(rows), size)]

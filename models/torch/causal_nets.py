@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -46,8 +44,9 @@ class NetParams:
     batch_size: int = param(128, "rows per mini-batch (0: full batch)", ge=0)
     patience: int = param(30, "epochs without validation improvement before stopping", ge=1)
     ensemble: int = param(1, "networks trained from different initialisations and averaged", ge=1)
-    valid_fraction: float = param(0.3, "share of the fit rows held out for early stopping when "
-                                  "the data has no 'valid' rows", gt=0, lt=1)
+    valid_fraction: float = param(
+        0.3, "share of the fit rows held out for early stopping when the data has no 'valid' rows", gt=0, lt=1
+    )
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ def _split(observed: Observed, rng: np.random.Generator, fraction: float) -> tup
     held = np.zeros(len(t), bool)
     for arm in (0, 1):
         rows = rng.permutation(np.flatnonzero(t == arm))
-        held[rows[:min(len(rows) - 1, max(1, round(fraction * len(rows))))]] = True  # keep >= 1 to train
+        held[rows[: min(len(rows) - 1, max(1, round(fraction * len(rows))))]] = True  # keep >= 1 to train
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
@@ -119,8 +118,14 @@ class CausalFitted(Fitted):
 
     ``weights`` holds each member's tensors (CPU, detached), so the object pickles as is."""
 
-    def __init__(self, scaling: _Scaling, treatment: str, arch: _nets.TwoHeadArch,
-                 weights: list[dict[str, torch.Tensor]], best_epochs: list[int]):
+    def __init__(
+        self,
+        scaling: _Scaling,
+        treatment: str,
+        arch: _nets.TwoHeadArch,
+        weights: list[dict[str, torch.Tensor]],
+        best_epochs: list[int],
+    ):
         self.scaling, self.treatment, self.arch, self.weights = scaling, treatment, arch, weights
         self.best_epochs = best_epochs  # early-stopping epoch of each member (diagnostic)
         self.resid_sd = np.ones(2)  # per arm, set by the model after training
@@ -168,8 +173,7 @@ class CausalNet(Model):
 
     version: ClassVar[str] = "1"
     Params: ClassVar[type] = NetParams
-    capabilities: ClassVar[Capabilities] = Capabilities(conditional=True, log_density=True,
-                                                        potential_outcomes=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(conditional=True, log_density=True, potential_outcomes=True)
     smoke_params: ClassVar[dict[str, Any]] = SMOKE
     _propensity_head: ClassVar[bool] = False
     _epsilon: ClassVar[bool] = False
@@ -179,8 +183,10 @@ class CausalNet(Model):
         if roles.treatment is None:
             return False, "needs a binary treatment role; this data has no treatment column"
         if roles.unit is not None or roles.time is not None:
-            return False, ("panel data (unit/time roles): the networks treat rows as independent "
-                           "units and cannot use the panel structure")
+            return False, (
+                "panel data (unit/time roles): the networks treat rows as independent "
+                "units and cannot use the panel structure"
+            )
         if not roles.covariates:
             return False, "needs at least one covariate"
         frame = observed.frame
@@ -204,8 +210,15 @@ class CausalNet(Model):
     def _batches(self, data: _Data, rng: np.random.Generator) -> list[np.ndarray]:
         return _nets.minibatches(rng, data.train, self.params.batch_size)
 
-    def _loss(self, arch: _nets.TwoHeadArch, w: dict[str, torch.Tensor], data: _Data, rows: np.ndarray,
-              extra: Any, gen: torch.Generator) -> torch.Tensor:
+    def _loss(
+        self,
+        arch: _nets.TwoHeadArch,
+        w: dict[str, torch.Tensor],
+        data: _Data,
+        rows: np.ndarray,
+        extra: Any,
+        gen: torch.Generator,
+    ) -> torch.Tensor:
         q, _ = arch.factual(w, data.x[rows], data.t[rows])
         return ((data.y[rows] - q) ** 2).mean()
 
@@ -218,21 +231,35 @@ class CausalNet(Model):
         train, valid = _split(observed, rng, p.valid_fraction)
         scaling = _scaling(observed, train)
         t = observed.frame[observed.roles.treatment].to_numpy(dtype=float)
-        arch = _nets.TwoHeadArch(len(scaling.covariates), p.hidden, p.layers, p.head_hidden,
-                                 p.head_layers, self._propensity_head, self._epsilon)
+        arch = _nets.TwoHeadArch(
+            len(scaling.covariates),
+            p.hidden,
+            p.layers,
+            p.head_hidden,
+            p.head_layers,
+            self._propensity_head,
+            self._epsilon,
+        )
         with _nets.torch_env():
-            data = _Data(torch.from_numpy(scaling.x(observed.frame)), torch.as_tensor(t, dtype=torch.float32),
-                         torch.as_tensor((observed.y - scaling.y_mean) / scaling.y_sd, dtype=torch.float32),
-                         train, valid)
+            data = _Data(
+                torch.from_numpy(scaling.x(observed.frame)),
+                torch.as_tensor(t, dtype=torch.float32),
+                torch.as_tensor((observed.y - scaling.y_mean) / scaling.y_sd, dtype=torch.float32),
+                train,
+                valid,
+            )
             extra = self._prepare(data, seed)
-            runs = [self._train_one(data, arch, extra, int(s))
-                    for s in np.random.SeedSequence(seed).generate_state(p.ensemble)]
+            runs = [
+                self._train_one(data, arch, extra, int(s))
+                for s in np.random.SeedSequence(seed).generate_state(p.ensemble)
+            ]
         fitted = CausalFitted(scaling, observed.roles.treatment, arch, [w for w, _ in runs], [e for _, e in runs])
         fitted.resid_sd = _residual_sd(fitted, observed, valid, train)
         return fitted
 
-    def _train_one(self, data: _Data, arch: _nets.TwoHeadArch, extra: Any,
-                   seed: int) -> tuple[dict[str, torch.Tensor], int]:
+    def _train_one(
+        self, data: _Data, arch: _nets.TwoHeadArch, extra: Any, seed: int
+    ) -> tuple[dict[str, torch.Tensor], int]:
         """One ensemble member: its best weights and the epoch they come from."""
         import torch
 
@@ -245,9 +272,16 @@ class CausalNet(Model):
         def valid_loss() -> float:
             return float(((yv - arch.factual(w, xv, tv)[0]) ** 2).mean())
 
-        return _nets.train(w, lambda rows: self._loss(arch, w, data, rows, extra, gen), valid_loss,
-                           lambda: self._batches(data, rng), epochs=p.epochs, lr=p.lr,
-                           weight_decay=p.weight_decay, patience=p.patience)
+        return _nets.train(
+            w,
+            lambda rows: self._loss(arch, w, data, rows, extra, gen),
+            valid_loss,
+            lambda: self._batches(data, rng),
+            epochs=p.epochs,
+            lr=p.lr,
+            weight_decay=p.weight_decay,
+            patience=p.patience,
+        )
 
 
 def _residual_sd(fitted: CausalFitted, observed: Observed, valid: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -282,14 +316,19 @@ class Dragonnet(CausalNet):
         q, logit = arch.factual(w, data.x[rows], t)
         g = (logit.sigmoid() + 0.01) / 1.02  # as in the reference code: keeps 1/g finite
         perturbed = q + w["epsilon"] * (t / g - (1 - t) / (1 - g))
-        return (((y - q) ** 2).mean() + self.params.alpha * F.binary_cross_entropy(g, t)
-                + self.params.beta * ((y - perturbed) ** 2).mean())
+        return (
+            ((y - q) ** 2).mean()
+            + self.params.alpha * F.binary_cross_entropy(g, t)
+            + self.params.beta * ((y - perturbed) ** 2).mean()
+        )
 
 
 class DCNPD(CausalNet):
     name = "dcn_pd"
-    description = ("DCN-PD: two-headed net whose head dropout rate per row follows the estimated "
-                   "propensity; treated and control batches alternate (Alaa et al. 2017)")
+    description = (
+        "DCN-PD: two-headed net whose head dropout rate per row follows the estimated "
+        "propensity; treated and control batches alternate (Alaa et al. 2017)"
+    )
     Params = DCNPDParams
 
     def _prepare(self, data: _Data, seed: int) -> torch.Tensor:
@@ -307,9 +346,16 @@ class DCNPD(CausalNet):
         def bce(rows: np.ndarray) -> torch.Tensor:
             return F.binary_cross_entropy_with_logits(arch.logit(w, data.x[rows]), data.t[rows])
 
-        w, _ = _nets.train(w, bce, lambda: float(bce(data.valid)),
-                           lambda: _nets.minibatches(rng, data.train, p.batch_size),
-                           epochs=p.epochs, lr=p.lr, weight_decay=p.weight_decay, patience=p.patience)
+        w, _ = _nets.train(
+            w,
+            bce,
+            lambda: float(bce(data.valid)),
+            lambda: _nets.minibatches(rng, data.train, p.batch_size),
+            epochs=p.epochs,
+            lr=p.lr,
+            weight_decay=p.weight_decay,
+            patience=p.patience,
+        )
         with torch.no_grad():
             e = arch.logit(w, data.x).sigmoid().clamp(1e-6, 1 - 1e-6)
         entropy = -(e * e.log2() + (1 - e) * (1 - e).log2())

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -38,15 +38,18 @@ import pandas as pd
 from dgpbench.generators.base import Observed, Roles
 from dgpbench.models.base import Capabilities, Fitted, Model
 from dgpbench.models.torch._common import TabularCodec
+
+if TYPE_CHECKING:
+    from dgpbench.models.torch._diffusion_net import Denoiser
 from dgpbench.params import param
 
-MAX_WIDTH = 2000         # refuse data whose encoding is wider than this
-BITS_ABOVE = 8           # joint mode: categoricals with more levels are generated as analog bits
+MAX_WIDTH = 2000  # refuse data whose encoding is wider than this
+BITS_ABOVE = 8  # joint mode: categoricals with more levels are generated as analog bits
 
 
 # --------------------------------------------------------------------------- fitted objects
 
-CHUNK_FLOATS = 65536     # activations per sampling chain: rows = CHUNK_FLOATS // hidden (cache-sized)
+CHUNK_FLOATS = 65536  # activations per sampling chain: rows = CHUNK_FLOATS // hidden (cache-sized)
 
 
 class _DiffusionFitted(Fitted):
@@ -84,7 +87,7 @@ class _DiffusionFitted(Fitted):
         with _torch_env():
             for start in range(0, n, chunk):
                 m = min(chunk, n - start)
-                c = None if cond is None else torch.as_tensor(cond[start:start + m], dtype=torch.float32)
+                c = None if cond is None else torch.as_tensor(cond[start : start + m], dtype=torch.float32)
                 out.append(sample_chain(self.net, c, m, self.steps, gen, clip=(lo, hi)).numpy())
         return np.concatenate(out, axis=0) if out else np.zeros((0, self.shape[0]))
 
@@ -92,8 +95,7 @@ class _DiffusionFitted(Fitted):
 class ConditionalDiffusionFitted(_DiffusionFitted):
     """y | inputs by sampling: mean and sd from ``n_samples`` draws per distinct input row."""
 
-    def __init__(self, net, *, roles: Roles, codec_x: TabularCodec, codec_y: TabularCodec,
-                 n_samples: int, **kw):
+    def __init__(self, net, *, roles: Roles, codec_x: TabularCodec, codec_y: TabularCodec, n_samples: int, **kw):
         super().__init__(net, **kw)
         self.roles, self.codec_x, self.codec_y, self.n_samples = roles, codec_x, codec_y, n_samples
 
@@ -159,8 +161,8 @@ class JointDiffusionFitted(_DiffusionFitted):
 
 # --------------------------------------------------------------------------- models
 
-AUTO_UPDATES = 2000      # gradient steps when epochs = 0 (auto)
-VALID_FRACTION = 0.15    # rows held out for early stopping when the data has no valid split
+AUTO_UPDATES = 2000  # gradient steps when epochs = 0 (auto)
+VALID_FRACTION = 0.15  # rows held out for early stopping when the data has no valid split
 MIN_VALID = 20
 
 
@@ -171,8 +173,12 @@ class DiffusionJointParams:
     hidden: int = param(64, "network width", ge=4, le=4096)
     lr: float = param(3e-4, "AdamW learning rate", gt=0, le=1.0)
     steps: int = param(1000, "reverse-process steps when sampling; fewer is faster and coarser", ge=1, le=100_000)
-    patience: int = param(10, "early stopping: validation checks (100 per run) more than 1 % above the best "
-                          "before training stops; 0 = no held-out rows, every epoch on every row", ge=0)
+    patience: int = param(
+        10,
+        "early stopping: validation checks (100 per run) more than 1 % above the best "
+        "before training stops; 0 = no held-out rows, every epoch on every row",
+        ge=0,
+    )
 
 
 @dataclass(frozen=True)
@@ -196,8 +202,10 @@ class _DiffusionBase(Model):
     def supports(self, observed: Observed) -> tuple[bool, str]:
         r, frame = observed.roles, observed.frame
         if self.joint and (r.unit is not None or r.time is not None):
-            return False, ("panel data (unit/time roles): its rows are not exchangeable, so a "
-                           "row-wise joint sampler cannot reproduce the panel; use the conditional diffusion")
+            return False, (
+                "panel data (unit/time roles): its rows are not exchangeable, so a "
+                "row-wise joint sampler cannot reproduce the panel; use the conditional diffusion"
+            )
         cols = r.columns()
         if frame[cols].isna().to_numpy().any():
             return False, f"missing values in the role columns {cols}"
@@ -231,11 +239,19 @@ class _DiffusionBase(Model):
         bs = n if p.batch_size <= 0 or p.batch_size >= n else p.batch_size
         epochs = p.epochs or max(1, math.ceil(AUTO_UPDATES / math.ceil(n / bs)))
         with _torch_env(), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)               # weight init; the global stream is restored after
+            torch.manual_seed(seed)  # weight init; the global stream is restored after
             net = Denoiser(target.shape[1], 0 if cond is None else cond.shape[1], p.hidden)
-            history = train_denoiser(net, target[fit_rows], None if cond is None else cond[fit_rows],
-                                     epochs=epochs, batch_size=bs, lr=p.lr, valid=valid, patience=p.patience,
-                                     gen=torch.Generator().manual_seed(seed))
+            history = train_denoiser(
+                net,
+                target[fit_rows],
+                None if cond is None else cond[fit_rows],
+                epochs=epochs,
+                batch_size=bs,
+                lr=p.lr,
+                valid=valid,
+                patience=p.patience,
+                gen=torch.Generator().manual_seed(seed),
+            )
         if not np.all(np.isfinite(history["loss"] + history["valid"])):
             raise FloatingPointError(f"diffusion training diverged (loss {history['loss'][-1]}); lower lr")
         # x0 predictions are clipped to the training range widened by one standardised unit
@@ -243,8 +259,9 @@ class _DiffusionBase(Model):
         kw = dict(steps=p.steps, seed=seed, clip=clip.astype(np.float32), history=history)
         if self.joint:
             return JointDiffusionFitted(net, codec=main, **kw)
-        return ConditionalDiffusionFitted(net, roles=observed.roles, codec_x=cond_codec, codec_y=main,
-                                          n_samples=p.n_samples, **kw)
+        return ConditionalDiffusionFitted(
+            net, roles=observed.roles, codec_x=cond_codec, codec_y=main, n_samples=p.n_samples, **kw
+        )
 
 
 def _held_out(observed: Observed, seed: int) -> np.ndarray:
@@ -263,12 +280,13 @@ def _held_out(observed: Observed, seed: int) -> np.ndarray:
 
 class Diffusion(_DiffusionBase):
     name: ClassVar[str] = "diffusion"
-    description: ClassVar[str] = ("tabular DDPM denoising y given the inputs: conditional "
-                                  "distribution by sampling, potential outcomes by setting the treatment")
+    description: ClassVar[str] = (
+        "tabular DDPM denoising y given the inputs: conditional "
+        "distribution by sampling, potential outcomes by setting the treatment"
+    )
     Params: ClassVar[type] = DiffusionParams
     capabilities: ClassVar[Capabilities] = Capabilities(conditional=True, potential_outcomes=True)
-    smoke_params: ClassVar[dict[str, Any]] = {"epochs": 20, "batch_size": 0, "hidden": 16,
-                                              "steps": 20, "n_samples": 20}
+    smoke_params: ClassVar[dict[str, Any]] = {"epochs": 20, "batch_size": 0, "hidden": 16, "steps": 20, "n_samples": 20}
 
 
 class DiffusionJoint(_DiffusionBase):

@@ -15,8 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def dgpbench(*args, cwd, timeout=300):
-    return subprocess.run([str(BIN / "dgpbench"), *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout, env={**os.environ, "PYTHONPATH": ""})
+    return subprocess.run(
+        [str(BIN / "dgpbench"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +38,28 @@ def test_quick_suite_runs_every_cell(quick_run):
     assert "skip mixedlm on heteroscedastic" in out.stderr  # skipped pairs are listed with a reason
     res = dgpbench("results", "--store", "s.sqlite", "--format", "json", cwd=tmp)
     rows = json.loads(res.stdout)
-    assert {r["generator"] for r in rows} == {"did_panel", "heteroscedastic", "two_mode_mixture", "radon_like",
-                                              "radon_mn", "ihdp"}
+    assert {r["generator"] for r in rows} == {
+        "did_panel",
+        "heteroscedastic",
+        "two_mode_mixture",
+        "radon_like",
+        "radon_mn",
+        "ihdp",
+    }
     assert all(r["status"] == "ok" for r in rows)
-    assert set(rows[0]) == {"run_id", "generator", "model", "seed", "face", "metric", "value", "oracle", "naive",
-                            "score", "status"}
+    assert set(rows[0]) == {
+        "run_id",
+        "generator",
+        "model",
+        "seed",
+        "face",
+        "metric",
+        "value",
+        "oracle",
+        "naive",
+        "score",
+        "status",
+    }
 
 
 def test_results_csv_and_estimates(quick_run):
@@ -46,7 +69,9 @@ def test_results_csv_and_estimates(quick_run):
     assert list(rows[0]) == ["run_id", "generator", "model", "seed", "name", "truth", "estimate", "lower", "upper"]
     radon = [r for r in rows if r["generator"] == "radon_mn" and r["model"] == "mixedlm"]
     floor = [r for r in radon if r["name"] == "floor"][0]
-    assert float(floor["truth"]) == pytest.approx(-0.693) and float(floor["estimate"]) == pytest.approx(-0.693, abs=1e-3)
+    assert float(floor["truth"]) == pytest.approx(-0.693) and float(floor["estimate"]) == pytest.approx(
+        -0.693, abs=1e-3
+    )
 
 
 def test_rerunning_the_same_suite_resumes_with_nothing_to_do(quick_run):
@@ -82,3 +107,26 @@ def test_bad_suite_exits_2_naming_the_key(tmp_path):
     assert "generators[0].name" in out.stderr and "heteroscedastic" in out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "s.sqlite").exists()  # validation happens before anything is written
+
+
+def test_quick_results_are_those_of_the_reference_file(quick_run):
+    """Refactoring changes no number: the quick suite's tidy results equal the file stored
+    before the harness was restructured (only the face "variance" was renamed "distribution").
+
+    A change that is meant to move a number regenerates the file in the same commit
+    (``dgpbench results --format csv`` of a quick run, without its run_id column) and says why.
+    """
+    import numpy as np
+    import pandas as pd
+
+    tmp, _ = quick_run
+    res = dgpbench("results", "--store", "s.sqlite", "--format", "csv", cwd=tmp)
+    keys = ["generator", "model", "seed", "metric"]
+    got = pd.read_csv(io.StringIO(res.stdout)).drop(columns="run_id").sort_values(keys).reset_index(drop=True)
+    want = pd.read_csv(Path(__file__).parent / "data" / "quick_results.csv").sort_values(keys).reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    assert got[keys + ["face", "status"]].equals(want[keys + ["face", "status"]])
+    for col in ["value", "oracle", "naive", "score"]:
+        a, b = got[col].to_numpy(float), want[col].to_numpy(float)
+        same = np.isclose(a, b, rtol=1e-9, atol=1e-12) | (np.isnan(a) & np.isnan(b))
+        assert same.all(), got.loc[~same, keys + [col]].assign(reference=b[~same]).head(10).to_string()

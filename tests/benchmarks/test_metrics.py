@@ -83,7 +83,7 @@ def test_energy_distance_is_zero_in_expectation_and_grows_with_shift():
     # 1-D closed form for a pure location shift d between N(0,1) samples: 2E|Z+d| - 2E|Z| with Z~N(0,2)
     d = 1.0
     s = np.sqrt(2)
-    e_abs = lambda mu: s * np.sqrt(2 / np.pi) * np.exp(-mu**2 / (2 * s**2)) + mu * (1 - 2 * stats.norm.cdf(-mu / s))  # noqa: E731
+    e_abs = lambda mu: s * np.sqrt(2 / np.pi) * np.exp(-(mu**2) / (2 * s**2)) + mu * (1 - 2 * stats.norm.cdf(-mu / s))  # noqa: E731
     expected = 2 * e_abs(d) - 2 * e_abs(0)
     est = np.mean([di.energy_distance(rng.normal(size=2000), rng.normal(size=2000) + d) for _ in range(5)])
     assert est == pytest.approx(expected, rel=0.05)

@@ -71,8 +71,14 @@ models:
 
 
 def run(args, cwd):
-    return subprocess.run([str(BIN / "dgpbench"), *args], capture_output=True, text=True, cwd=cwd, timeout=180,
-                          env={**os.environ, "PYTHONPATH": ""})
+    return subprocess.run(
+        [str(BIN / "dgpbench"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=180,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
 
 
 def test_outside_plugin_is_listed_validated_and_run(tmp_path):

@@ -16,22 +16,38 @@ PLUGIN = str(Path(__file__).with_name("plugin_models.py"))
 TINY = "{name: heteroscedastic, params: {n: 30, n_test: 10}}"
 
 
-def suite_yaml(models: list[str], seeds: list[int], *, name: str = "faults", time_limit: float = 60,
-               generators: tuple[str, ...] = (TINY,), metrics: str = "[coef_error]") -> str:
+def suite_yaml(
+    models: list[str],
+    seeds: list[int],
+    *,
+    name: str = "faults",
+    time_limit: float = 60,
+    generators: tuple[str, ...] = (TINY,),
+    metrics: str = "[coef_error]",
+) -> str:
     """A suite file's text; ``models`` and ``generators`` are YAML flow mappings."""
-    lines = [f"name: {name}", f"seeds: {list(seeds)}", f"time_limit: {time_limit}", "generators:",
-             *(f"  - {g}" for g in generators), "models:", *(f"  - {m}" for m in models), f"metrics: {metrics}"]
+    lines = [
+        f"name: {name}",
+        f"seeds: {list(seeds)}",
+        f"time_limit: {time_limit}",
+        "generators:",
+        *(f"  - {g}" for g in generators),
+        "models:",
+        *(f"  - {m}" for m in models),
+        f"metrics: {metrics}",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def dgpbench(*args: str) -> list[str]:
-    return [sys.executable, "-m", "dgpbench.benchmarks.cli", *args]
+    return [sys.executable, "-m", "dgpbench.cli.main", *args]
 
 
 def run_cli(*args: str, timeout: float = 180, cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
     """``dgpbench ARGS`` in a subprocess (its own session, cleaned up if it overruns)."""
-    proc = subprocess.Popen(dgpbench(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        dgpbench(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, start_new_session=True
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -68,7 +84,9 @@ def metric_values(store: str | os.PathLike) -> dict[tuple[str, str], tuple]:
     """(cell_key, metric) -> (value, oracle, naive, score) of the store's cells."""
     db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
-        return {(r[0], r[1]): tuple(r[2:]) for r in db.execute(
-            "SELECT cell_key, metric, value, oracle, naive, score FROM metrics")}
+        return {
+            (r[0], r[1]): tuple(r[2:])
+            for r in db.execute("SELECT cell_key, metric, value, oracle, naive, score FROM metrics")
+        }
     finally:
         db.close()

@@ -33,8 +33,9 @@ class _Fitted(Fitted):
 
     def coefficients(self) -> pd.DataFrame:
         est = np.array([0.0, 1.0]) + self.value
-        return pd.DataFrame({"name": ["intercept", "x"], "estimate": est, "se": [0.1, 0.1],
-                             "lower": est - 0.2, "upper": est + 0.2})
+        return pd.DataFrame(
+            {"name": ["intercept", "x"], "estimate": est, "se": [0.1, 0.1], "lower": est - 0.2, "upper": est + 0.2}
+        )
 
 
 class _Base(Model):

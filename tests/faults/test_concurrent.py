@@ -18,9 +18,16 @@ def test_two_runs_into_one_store_at_once(tmp_path):
     for name in ("first", "second"):
         path = tmp_path / f"{name}.yaml"
         path.write_text(suite_yaml(["{name: fault_sleep, params: {seconds: 0.1}}"], list(range(6)), name=name))
-        procs.append(subprocess.Popen(dgpbench("run", str(path), "--store", str(store), "--plugin", PLUGIN,
-                                               "--workers", "1", "--no-progress"),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                dgpbench(
+                    "run", str(path), "--store", str(store), "--plugin", PLUGIN, "--workers", "1", "--no-progress"
+                ),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     errs = []
     for p in procs:
         try:
@@ -40,13 +47,25 @@ def _write_cells(folder: str, name: str, trials: int, barrier) -> None:
     from dgpbench.benchmarks.cell import Cell, CellResult
     from dgpbench.benchmarks.store import Store
 
-    suite = suite_mod.Suite(name=name, seeds=(0,), generators=(suite_mod.Entry("heteroscedastic", "h"),),
-                            models=(suite_mod.Entry("ols", "ols"),), metrics=None)
-    metric = {"face": "variance", "metric": "crps", "value": 1.0, "oracle": 0.5, "naive": 2.0, "score": 0.7,
-              "note": ""}
+    suite = suite_mod.Suite(
+        name=name,
+        seeds=(0,),
+        generators=(suite_mod.Entry("heteroscedastic", "h"),),
+        models=(suite_mod.Entry("ols", "ols"),),
+        metrics=None,
+    )
+    metric = {
+        "face": "distribution",
+        "metric": "crps",
+        "value": 1.0,
+        "oracle": 0.5,
+        "naive": 2.0,
+        "score": 0.7,
+        "note": "",
+    }
     for trial in range(trials):
         barrier.wait(timeout=60)
-        store = Store(f"{folder}/{trial}/s.sqlite")      # all processes create this store at once
+        store = Store(f"{folder}/{trial}/s.sqlite")  # all processes create this store at once
         run_id, _ = store.start_run(suite, 10, rerun=True)
         for seed in range(10):
             cell = Cell("heteroscedastic", "h", "{}", "ols", "ols", "{}", seed)

@@ -16,23 +16,30 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def _same(a: tuple, b: tuple) -> bool:
-    return all(x == y or (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y))
-               for x, y in zip(a, b, strict=True))
+    return all(
+        x == y or (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def test_dask_cluster_gives_bit_identical_metrics_to_the_local_pool(dask_cluster, tmp_path):
-    gens = ("{name: heteroscedastic, params: {n: 200, n_test: 100}}",
-            "{name: two_mode_mixture, params: {n: 200, n_test: 100}}")
+    gens = (
+        "{name: heteroscedastic, params: {n: 200, n_test: 100}}",
+        "{name: two_mode_mixture, params: {n: 200, n_test: 100}}",
+    )
     (tmp_path / "suite.yaml").write_text(
-        suite_yaml(["{name: ols}", "{name: linear_gaussian}"], [0, 1], generators=gens, metrics="all"))
+        suite_yaml(["{name: ols}", "{name: linear_gaussian}"], [0, 1], generators=gens, metrics="all")
+    )
     local, dask = tmp_path / "local.sqlite", tmp_path / "dask.sqlite"
     out = run_cli("run", str(tmp_path / "suite.yaml"), "--store", str(local), "--workers", "2", "--no-progress")
     assert out.returncode == 0, out.stderr
-    out = run_cli("run", str(tmp_path / "suite.yaml"), "--store", str(dask), "--scheduler", dask_cluster.address,
-                  "--no-progress")
+    out = run_cli(
+        "run", str(tmp_path / "suite.yaml"), "--store", str(dask), "--scheduler", dask_cluster.address, "--no-progress"
+    )
     assert out.returncode == 0, out.stderr
-    assert sorted((r["cell_key"], r["status"]) for r in cell_rows(local)) == \
-        sorted((r["cell_key"], r["status"]) for r in cell_rows(dask))
+    assert sorted((r["cell_key"], r["status"]) for r in cell_rows(local)) == sorted(
+        (r["cell_key"], r["status"]) for r in cell_rows(dask)
+    )
     assert len(cell_rows(local)) == 8 and {r["status"] for r in cell_rows(local)} == {"ok"}
     a, b = metric_values(local), metric_values(dask)
     assert a.keys() == b.keys() and len(a) > 8
@@ -47,9 +54,23 @@ def test_a_dask_worker_killed_mid_run_loses_no_cell(dask_cluster, tmp_path):
     seeds = [0, 1, 2]
     (tmp_path / "suite.yaml").write_text(suite_yaml([model], seeds))
     store = tmp_path / "s.sqlite"
-    proc = subprocess.Popen(dgpbench("run", str(tmp_path / "suite.yaml"), "--store", str(store), "--plugin", PLUGIN,
-                                     "--scheduler", dask_cluster.address, "--no-progress"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        dgpbench(
+            "run",
+            str(tmp_path / "suite.yaml"),
+            "--store",
+            str(store),
+            "--plugin",
+            PLUGIN,
+            "--scheduler",
+            dask_cluster.address,
+            "--no-progress",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not any(markers.glob("*.pid")):
@@ -59,14 +80,14 @@ def test_a_dask_worker_killed_mid_run_loses_no_cell(dask_cluster, tmp_path):
         marker = next(markers.glob("*.pid"))
         worker_pid = int(marker.read_text())
         cell_pid = int(marker.name.split("-")[1].split(".")[0])
-        os.kill(worker_pid, signal.SIGKILL)          # the Dask worker running that cell
+        os.kill(worker_pid, signal.SIGKILL)  # the Dask worker running that cell
         out, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             kill_group(proc)
     assert proc.returncode == 0, err
     rows = cell_rows(store)
-    assert sorted(r["seed"] for r in rows) == seeds                     # each cell exactly once
+    assert sorted(r["seed"] for r in rows) == seeds  # each cell exactly once
     assert {r["status"] for r in rows} <= {"ok", "crashed"}, rows
     # the killed worker's cell process noticed and went away too
     deadline = time.monotonic() + 10

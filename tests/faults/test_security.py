@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dgpbench.benchmarks.cli import main
+from dgpbench.cli.main import main
 from dgpbench.errors import BadInput
 from dgpbench.registry import Registry
 
@@ -18,10 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("dgpbench", "generators", "models", "benchmarks", "reports")
 
 MISUSE = {
-    "yaml loader other than safe_load": re.compile(r"yaml\.(load|unsafe_load|full_load|load_all)\(|Loader\s*=\s*"
-                                                   r"(yaml\.)?(Unsafe|Full)?Loader\b"),
-    "unpickling (other than a pickle.loads(pickle.dumps(...)) round trip)":
-        re.compile(r"\b(c?pickle|dill|cloudpickle|joblib)\.loads?\((?!\s*(c?pickle|dill|cloudpickle)\.dumps\()"),
+    "yaml loader other than safe_load": re.compile(
+        r"yaml\.(load|unsafe_load|full_load|load_all)\(|Loader\s*=\s*"
+        r"(yaml\.)?(Unsafe|Full)?Loader\b"
+    ),
+    "unpickling (other than a pickle.loads(pickle.dumps(...)) round trip)": re.compile(
+        r"\b(c?pickle|dill|cloudpickle|joblib)\.loads?\((?!\s*(c?pickle|dill|cloudpickle)\.dumps\()"
+    ),
     "marshal / shelve": re.compile(r"\bmarshal\.loads?\(|\bshelve\.open\("),
     "eval / exec of text": re.compile(r"(?<![\w.])(eval|exec)\("),
     "torch.load without weights_only=True": re.compile(r"torch\.load\((?![^)]*weights_only\s*=\s*True)"),
@@ -51,23 +54,28 @@ def test_every_jinja_environment_autoescapes():
     assert calls, "the reports build no jinja2 Environment any more: update this test"
     for path, match in calls:
         text, depth, end = path.read_text(), 1, match.end()
-        while depth and end < len(text):          # to the call's closing parenthesis
+        while depth and end < len(text):  # to the call's closing parenthesis
             depth += {"(": 1, ")": -1}.get(text[end], 0)
             end += 1
-        call = text[match.start():end]
-        assert re.search(r"autoescape\s*=\s*(True|jinja2\.select_autoescape|select_autoescape)", call), \
+        call = text[match.start() : end]
+        assert re.search(r"autoescape\s*=\s*(True|jinja2\.select_autoescape|select_autoescape)", call), (
             f"{path.relative_to(ROOT)}: {call}"
+        )
 
 
-@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['touch {marker}']",
-                                 "!!python/object/new:os.system ['touch {marker}']",
-                                 "!!python/object:pathlib.Path {{}}",
-                                 "!!python/name:os.system"])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "!!python/object/apply:os.system ['touch {marker}']",
+        "!!python/object/new:os.system ['touch {marker}']",
+        "!!python/object:pathlib.Path {{}}",
+        "!!python/name:os.system",
+    ],
+)
 def test_suite_loader_rejects_python_tags(tag, tmp_path, capsys):
     marker = tmp_path / "pwned"
     suite = tmp_path / "suite.yaml"
-    suite.write_text(f"name: {tag.format(marker=marker)}\nseeds: [0]\n"
-                     "generators: [heteroscedastic]\nmodels: [ols]\n")
+    suite.write_text(f"name: {tag.format(marker=marker)}\nseeds: [0]\ngenerators: [heteroscedastic]\nmodels: [ols]\n")
     assert main(["run", str(suite), "--store", str(tmp_path / "s.sqlite"), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("dgpbench: error: ") and str(suite) in err[0]
@@ -77,12 +85,10 @@ def test_suite_loader_rejects_python_tags(tag, tmp_path, capsys):
 def test_entry_point_plugins_are_imported_only_when_used(monkeypatch):
     """Listing names never imports a plugin; using it does, and a broken one is reported
     as unavailable with its reason instead of vanishing."""
-    ep = importlib.metadata.EntryPoint(name="evil", value="dgpbench_no_such_plugin_module:Model",
-                                       group="dgpbench.test")
-    monkeypatch.setattr(importlib.metadata, "entry_points",
-                        lambda group=None: [ep] if group == "dgpbench.test" else [])
+    ep = importlib.metadata.EntryPoint(name="evil", value="dgpbench_no_such_plugin_module:Model", group="dgpbench.test")
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [ep] if group == "dgpbench.test" else [])
     registry = Registry("model", "dgpbench.test", {})
-    assert registry.names() == ["evil"]                      # listed, nothing imported
+    assert registry.names() == ["evil"]  # listed, nothing imported
     with pytest.raises(BadInput, match="could not be imported"):
         registry.get("evil")
-    assert registry.entry("evil").error                      # kept, marked unavailable
+    assert registry.entry("evil").error  # kept, marked unavailable

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dgpbench.benchmarks.cli import main
 from dgpbench.benchmarks.store import Store
+from dgpbench.cli.main import main
 
 SUITE = """name: tiny
 seeds: [0]
@@ -71,8 +71,11 @@ def test_corrupt_or_foreign_store_is_refused_and_left_untouched(make, command, t
     make(store)
     before = store.read_bytes()
     files = sorted(os.listdir(tmp_path))
-    args = {"run": ["run", str(tmp_path / "suite.yaml"), "--no-progress"], "leaderboard": ["leaderboard"],
-            "results": ["results"]}[command]
+    args = {
+        "run": ["run", str(tmp_path / "suite.yaml"), "--no-progress"],
+        "leaderboard": ["leaderboard"],
+        "results": ["results"],
+    }[command]
     assert main([*args, "--store", str(store)]) == 2
     assert str(store) in _error_line(capsys)
     assert store.read_bytes() == before
@@ -82,12 +85,16 @@ def test_corrupt_or_foreign_store_is_refused_and_left_untouched(make, command, t
 def _unwritable_paths(tmp_path: Path) -> list[str]:
     (tmp_path / "a_file").write_text("x")
     (tmp_path / "a_folder").mkdir()
-    paths = [str(tmp_path / "a_file" / "s.sqlite"),     # a folder of the path is a file
-             str(tmp_path / "a_folder")]                # the store path is a folder
-    if sys.platform.startswith("linux"):               # read-only even for root
-        paths += ["/proc/self/dgpbench-test.sqlite",   # a folder nobody can create files in
-                  "/sys/dgpbench-test/s.sqlite",        # a folder nobody can create
-                  "/dev/full"]                          # every write: "no space left on device"
+    paths = [
+        str(tmp_path / "a_file" / "s.sqlite"),  # a folder of the path is a file
+        str(tmp_path / "a_folder"),
+    ]  # the store path is a folder
+    if sys.platform.startswith("linux"):  # read-only even for root
+        paths += [
+            "/proc/self/dgpbench-test.sqlite",  # a folder nobody can create files in
+            "/sys/dgpbench-test/s.sqlite",  # a folder nobody can create
+            "/dev/full",
+        ]  # every write: "no space left on device"
     return paths
 
 
@@ -95,5 +102,5 @@ def test_unwritable_or_full_store_path_fails_before_any_work(tmp_path, capsys):
     (tmp_path / "suite.yaml").write_text(SUITE)
     for path in _unwritable_paths(tmp_path):
         assert main(["run", str(tmp_path / "suite.yaml"), "--store", path, "--no-progress"]) == 2, path
-        line = _error_line(capsys)          # one line: no traceback, and no run was started
+        line = _error_line(capsys)  # one line: no traceback, and no run was started
         assert path in line, line

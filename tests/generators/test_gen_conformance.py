@@ -22,17 +22,33 @@ SMALL = {
     "two_mode_mixture": {"n": 2000, "n_test": 500},
 }
 VARIANTS = [
-    ("did_panel", {"n_units": 40, "n_periods": 25, "staggered": True, "tau_x": 0.5,
-                   "tau_growth": 0.05, "trend_gap": 0.02, "noise_sd": 0.5}),
+    (
+        "did_panel",
+        {
+            "n_units": 40,
+            "n_periods": 25,
+            "staggered": True,
+            "tau_x": 0.5,
+            "tau_growth": 0.05,
+            "trend_gap": 0.02,
+            "noise_sd": 0.5,
+        },
+    ),
     ("did_panel", {"n_units": 40, "n_periods": 25, "noise_sd": 0.0}),
     ("radon_like", {"family": "bernoulli"}),
     ("radon_like", {"family": "poisson"}),
     ("two_mode_mixture", {"n": 2000, "n_test": 0, "weight": 0.2}),
 ]
 CASES = [(name, SMALL.get(name, {})) for name in GENERATORS.names()] + VARIANTS
-IDS = [name + ("(" + ",".join(f"{k}={v}" for k, v in p.items() if k not in SMALL.get(name, {})) + ")"
-               if any(k not in SMALL.get(name, {}) for k in p) else "")
-       for name, p in CASES]
+IDS = [
+    name
+    + (
+        "(" + ",".join(f"{k}={v}" for k, v in p.items() if k not in SMALL.get(name, {})) + ")"
+        if any(k not in SMALL.get(name, {}) for k in p)
+        else ""
+    )
+    for name, p in CASES
+]
 TRUTH_COLUMNS = {"mu0", "mu1", "y0", "y1", "y_cfactual", "y_factual", "ite", "cate"}
 ROW_ARRAYS = ("mu0", "mu1", "y0", "y1")
 
@@ -67,8 +83,7 @@ def test_same_seed_same_result(name, params):
     if t1.has("mean"):
         X = _inputs(o1)
         assert np.array_equal(t1.mean(X), t2.mean(X))
-        assert np.array_equal(t1.sample_y(X, np.random.default_rng(0)),
-                              t2.sample_y(X, np.random.default_rng(0)))
+        assert np.array_equal(t1.sample_y(X, np.random.default_rng(0)), t2.sample_y(X, np.random.default_rng(0)))
 
 
 @case

@@ -58,8 +58,9 @@ def test_noise_free_outcome_is_the_mean_and_has_no_density():
 
 def test_truth_mean_answers_counterfactual_queries():
     """The conditional mean reads d from the query: d=0 gives mu0, d=1 gives mu1."""
-    obs, truth = load_generator("did_panel", n_units=20, n_periods=10, staggered=True,
-                                tau_x=0.3, tau_growth=0.1, trend_gap=0.05).sample(4)
+    obs, truth = load_generator(
+        "did_panel", n_units=20, n_periods=10, staggered=True, tau_x=0.3, tau_growth=0.1, trend_gap=0.05
+    ).sample(4)
     X = obs.frame.drop(columns="y")
     assert np.allclose(truth.mean(X.assign(d=0)), truth.mu0)
     assert np.allclose(truth.mean(X.assign(d=1)), truth.mu1)
@@ -67,8 +68,7 @@ def test_truth_mean_answers_counterfactual_queries():
 
 
 def test_staggered_adoption_is_absorbing_and_after_t0():
-    obs, _ = load_generator("did_panel", n_units=200, n_periods=20, staggered=True,
-                            adoption_period=5).sample(2)
+    obs, _ = load_generator("did_panel", n_units=200, n_periods=20, staggered=True, adoption_period=5).sample(2)
     f = obs.frame[obs.frame["treated"] == 1]
     first = f[f["d"] == 1].groupby("unit")["time"].min()
     assert first.min() >= 5 and first.nunique() > 5  # several cohorts
@@ -77,8 +77,7 @@ def test_staggered_adoption_is_absorbing_and_after_t0():
 
 
 def test_heterogeneous_effect_att_is_the_mean_effect_of_treated_rows():
-    obs, truth = load_generator("did_panel", n_units=50, n_periods=10, tau_x=1.0,
-                                tau_growth=0.2).sample(3)
+    obs, truth = load_generator("did_panel", n_units=50, n_periods=10, tau_x=1.0, tau_growth=0.2).sample(3)
     f = obs.frame
     d = f["d"].to_numpy() == 1
     effect = truth.mu1 - truth.mu0
@@ -106,7 +105,6 @@ def test_twfe_equals_the_dummy_regression_with_clustered_se(drop):
     obs, _ = gen.sample(6)
     frame = obs.frame.sample(frac=1 - drop, random_state=0) if drop else obs.frame
     ours = gen.canonical_analysis(frame, obs.roles).set_index("name")
-    ref = smf.ols("y ~ d + x + C(unit) + C(time)", frame).fit(
-        cov_type="cluster", cov_kwds={"groups": frame["unit"]})
+    ref = smf.ols("y ~ d + x + C(unit) + C(time)", frame).fit(cov_type="cluster", cov_kwds={"groups": frame["unit"]})
     assert np.allclose(ours.loc[["tau", "x"], "estimate"], ref.params[["d", "x"]], rtol=1e-8)
     assert np.allclose(ours.loc[["tau", "x"], "se"], ref.bse[["d", "x"]], rtol=1e-6)

@@ -8,13 +8,13 @@ from dgpbench.errors import BadInput
 from dgpbench.generators.registry import GENERATORS, load_generator
 
 BAD = [
-    ("did_panel", {"n_unit": 10}, "n_unit"),                      # unknown name
-    ("did_panel", {"n_units": "10"}, "n_units"),                  # wrong type
-    ("did_panel", {"n_units": 1.5}, "n_units"),                   # float for int
-    ("did_panel", {"n_units": 1}, "n_units"),                     # out of range
+    ("did_panel", {"n_unit": 10}, "n_unit"),  # unknown name
+    ("did_panel", {"n_units": "10"}, "n_units"),  # wrong type
+    ("did_panel", {"n_units": 1.5}, "n_units"),  # float for int
+    ("did_panel", {"n_units": 1}, "n_units"),  # out of range
     ("did_panel", {"noise_sd": -0.1}, "noise_sd"),
     ("did_panel", {"treat_prob": 1.0}, "treat_prob"),
-    ("did_panel", {"staggered": 1}, "staggered"),                 # int for bool
+    ("did_panel", {"staggered": 1}, "staggered"),  # int for bool
     ("did_panel", {"n_periods": 10, "adoption_period": 10}, "adoption_period"),  # cross-field
     ("did_panel", {"adoption_period": 0}, "adoption_period"),
     ("heteroscedastic", {"n": 1}, "n"),
@@ -29,8 +29,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("name, params, param", BAD,
-                         ids=[f"{n}-{'-'.join(f'{k}={v!r}' for k, v in p.items())}" for n, p, _ in BAD])
+@pytest.mark.parametrize(
+    "name, params, param", BAD, ids=[f"{n}-{'-'.join(f'{k}={v!r}' for k, v in p.items())}" for n, p, _ in BAD]
+)
 def test_bad_parameter_names_generator_and_parameter(name, params, param):
     with pytest.raises(BadInput) as err:
         load_generator(name, **params)

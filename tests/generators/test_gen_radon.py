@@ -120,6 +120,5 @@ def test_glmm_likelihood_matches_brute_force_quadrature(family):
                 logp = yy * np.log(p) + (1 - yy) * np.log1p(-p)
             return np.exp(logp.sum() - b * b / (2 * sd * sd)) / np.sqrt(2 * np.pi * sd * sd)
 
-        total += np.log(integrate.quad(integrand, -6 * sd - 3, 6 * sd + 3, epsabs=0, epsrel=1e-10,
-                                       limit=200)[0])
+        total += np.log(integrate.quad(integrand, -6 * sd - 3, 6 * sd + 3, epsabs=0, epsrel=1e-10, limit=200)[0])
     assert model.loglike(np.array([*beta, np.log(sd)])) == pytest.approx(total, abs=1e-4)

@@ -46,6 +46,7 @@ def _coef(fitted, name: str) -> pd.Series:
 
 # --------------------------------------------------------------------------- twfe
 
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_twfe_recovers_tau_on_did_panel(seed):
     observed, truth = load_generator("did_panel").sample(seed)
@@ -85,6 +86,7 @@ def test_twfe_fitted_values_equal_the_dummy_regression_on_an_unbalanced_panel():
 
 # --------------------------------------------------------------------------- mixedlm
 
+
 def test_mixedlm_reproduces_the_radon_reference():
     observed, _ = load_generator("radon_mn").sample(0)
     fitted = load_model("mixedlm").fit(observed)
@@ -112,6 +114,7 @@ def test_mixedlm_unseen_group_has_zero_effect_and_marginal_sd():
 
 
 # --------------------------------------------------------------------------- naive baselines
+
 
 def test_linear_gaussian_logpdf_is_the_normal_logpdf_at_its_mean_and_sd():
     observed = _toy()
@@ -152,7 +155,7 @@ def test_diff_in_means_on_a_hand_made_frame():
     np.testing.assert_allclose(fitted.mu0(frame), 2.0)
     np.testing.assert_allclose(fitted.mu1(frame), 7.0)
     tau = _coef(fitted, "tau")
-    se = np.sqrt(1 / 3 + 4 / 3)                      # variances 1 and 4, three rows per arm
+    se = np.sqrt(1 / 3 + 4 / 3)  # variances 1 and 4, three rows per arm
     df = (5 / 3) ** 2 / ((1 / 3) ** 2 / 2 + (4 / 3) ** 2 / 2)  # Welch-Satterthwaite: 50/17
     half = stats.t.ppf(0.975, df) * se
     assert (tau.estimate, tau.se) == pytest.approx((5.0, se))
@@ -167,12 +170,15 @@ def test_s_learner_effect_is_the_treatment_coefficient():
     np.testing.assert_allclose(fitted.mu1(X) - fitted.mu0(X), slope)
 
 
-@pytest.mark.parametrize("name, roles, needs", [
-    ("twfe", dict(outcome="y", covariates=("x",), treatment="t"), "unit"),
-    ("mixedlm", dict(outcome="y", covariates=("x",)), "group"),
-    ("diff_in_means", dict(outcome="y", covariates=("x",)), "treatment"),
-    ("s_learner", dict(outcome="y", covariates=("x",), group="g"), "treatment"),
-])
+@pytest.mark.parametrize(
+    "name, roles, needs",
+    [
+        ("twfe", dict(outcome="y", covariates=("x",), treatment="t"), "unit"),
+        ("mixedlm", dict(outcome="y", covariates=("x",)), "group"),
+        ("diff_in_means", dict(outcome="y", covariates=("x",)), "treatment"),
+        ("s_learner", dict(outcome="y", covariates=("x",), group="g"), "treatment"),
+    ],
+)
 def test_supports_names_the_missing_role(name, roles, needs):
     ok, reason = load_model(name).supports(_observed(_toy().frame, **roles))
     assert not ok and needs in reason
@@ -186,12 +192,13 @@ def test_supports_refuses_non_numeric_covariates():
 
 # --------------------------------------------------------------------------- oracle
 
+
 def test_oracle_offers_truth_and_its_potential_outcomes_are_the_truth_arrays():
     observed, truth = load_generator("did_panel", n_units=10, n_periods=6).sample(0)
     fitted, caps = oracle_fitted(observed, truth)
     assert caps.potential_outcomes and caps.coefficients and caps.conditional
     assert not caps.joint and not caps.variance_components
-    rows = _inputs(observed).iloc[[5, 0, 17]]             # a slice keeps the RangeIndex labels
+    rows = _inputs(observed).iloc[[5, 0, 17]]  # a slice keeps the RangeIndex labels
     np.testing.assert_array_equal(fitted.mu0(rows), truth.mu0[[5, 0, 17]])
     np.testing.assert_array_equal(fitted.mu1(rows), truth.mu1[[5, 0, 17]])
     table = fitted.coefficients().set_index("name")
@@ -202,6 +209,7 @@ def test_oracle_offers_truth_and_its_potential_outcomes_are_the_truth_arrays():
 
 
 # --------------------------------------------------------------------------- contract
+
 
 def _data_for(name: str) -> Observed:
     if name == "twfe":

@@ -18,12 +18,12 @@ from scipy.integrate import trapezoid
 if importlib.util.find_spec("tensorflow_probability") is None:
     pytest.skip("tensorflow-probability is not installed", allow_module_level=True)
 
-from dgpbench.generators.base import Observed, Roles  # noqa: E402
-from dgpbench.generators.registry import load_generator  # noqa: E402
-from dgpbench.models.base import Coefficients, ConditionalDistribution, VarianceComponents  # noqa: E402
-from dgpbench.models.registry import load_model  # noqa: E402
-from dgpbench.models.tfp._glmm_start import moment_start  # noqa: E402
-from dgpbench.models.tfp.glmm_vi import GlmmVI, _design  # noqa: E402
+from dgpbench.generators.base import Observed, Roles
+from dgpbench.generators.registry import load_generator
+from dgpbench.models.base import Coefficients, ConditionalDistribution, VarianceComponents
+from dgpbench.models.registry import load_model
+from dgpbench.models.tfp._glmm_start import moment_start
+from dgpbench.models.tfp.glmm_vi import GlmmVI, _design
 
 pytestmark = pytest.mark.filterwarnings("ignore:distutils Version classes:DeprecationWarning")
 
@@ -121,8 +121,7 @@ def test_same_seed_same_fit_and_pickle_roundtrip():
 
 def test_supports_gives_reasons():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"g": rng.integers(0, 5, 50), "x": rng.normal(size=50),
-                          "y": rng.normal(size=50)})
+    frame = pd.DataFrame({"g": rng.integers(0, 5, 50), "x": rng.normal(size=50), "y": rng.normal(size=50)})
     grouped = Observed(frame, Roles("y", ("x",), group="g"), np.full(50, "train"))
     assert load_model("glmm_vi").supports(grouped) == (True, "")
     ok, reason = GlmmVI().supports(Observed(frame, Roles("y", ("x",)), np.full(50, "train")))

@@ -19,11 +19,11 @@ from scipy.integrate import trapezoid
 if importlib.util.find_spec("tensorflow_probability") is None:
     pytest.skip("tensorflow-probability is not installed", allow_module_level=True)
 
-from dgpbench.generators.base import Observed, Roles  # noqa: E402
-from dgpbench.generators.registry import load_generator  # noqa: E402
-from dgpbench.models.base import ConditionalDistribution, LogDensity, PotentialOutcomes  # noqa: E402
-from dgpbench.models.registry import load_model  # noqa: E402
-from dgpbench.models.tfp.mdn import MDN  # noqa: E402
+from dgpbench.generators.base import Observed, Roles
+from dgpbench.generators.registry import load_generator
+from dgpbench.models.base import ConditionalDistribution, LogDensity, PotentialOutcomes
+from dgpbench.models.registry import load_model
+from dgpbench.models.tfp.mdn import MDN
 
 pytestmark = pytest.mark.filterwarnings("ignore:distutils Version classes:DeprecationWarning")
 

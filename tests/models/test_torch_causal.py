@@ -25,7 +25,7 @@ def errors(fitted, observed, truth, rows) -> tuple[float, float]:
     """sqrt(PEHE) and |ATE error| over ``rows``."""
     X = observed.frame.drop(columns=[observed.roles.outcome])
     err = ((fitted.mu1(X) - fitted.mu0(X)) - (truth.mu1 - truth.mu0))[rows]
-    return float(np.sqrt(np.mean(err ** 2))), float(abs(err.mean()))
+    return float(np.sqrt(np.mean(err**2))), float(abs(err.mean()))
 
 
 def constant_effect_error(observed, truth, rows) -> float:
@@ -37,8 +37,9 @@ def constant_effect_error(observed, truth, rows) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model,replication", [("tarnet", 4), ("tarnet", 8), ("dragonnet", 4),
-                                               ("dragonnet", 8), ("dcn_pd", 4)])
+@pytest.mark.parametrize(
+    "model,replication", [("tarnet", 4), ("tarnet", 8), ("dragonnet", 4), ("dragonnet", 8), ("dcn_pd", 4)]
+)
 def test_recovers_individual_effects_out_of_sample(model, replication):
     observed, truth = ihdp(replication)
     fitted = load_model(model).fit(observed, 0)

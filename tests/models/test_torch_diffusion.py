@@ -24,8 +24,10 @@ SMALL = {"epochs": 100, "batch_size": 256, "lr": 1e-3, "hidden": 32, "steps": 50
 
 def energy_distance(a: np.ndarray, b: np.ndarray) -> float:
     """V-statistic 2 E|A-B| - E|A-A'| - E|B-B'| (slow and obvious; tests only)."""
+
     def d(u, v):
         return np.sqrt(((u[:, None, :] - v[None, :, :]) ** 2).sum(-1)).mean()
+
     return float(2 * d(a, b) - d(a, a) - d(b, b))
 
 
@@ -34,14 +36,18 @@ def mixed_observed(n: int = 400, seed: int = 0) -> Observed:
     x = rng.normal(size=n)
     t = rng.integers(0, 2, n)
     g = rng.integers(0, 30, n)
-    frame = pd.DataFrame({
-        "x": x, "t": t, "g": g,
-        "cls": rng.choice(["a", "b", "c"], n),
-        "flag": rng.random(n) < 0.3,
-        "b01": rng.integers(0, 2, n).astype(float),
-        "count": rng.poisson(40, n),
-        "y": x + 2.0 * t + 0.1 * rng.normal(size=n),
-    })
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "t": t,
+            "g": g,
+            "cls": rng.choice(["a", "b", "c"], n),
+            "flag": rng.random(n) < 0.3,
+            "b01": rng.integers(0, 2, n).astype(float),
+            "count": rng.poisson(40, n),
+            "y": x + 2.0 * t + 0.1 * rng.normal(size=n),
+        }
+    )
     roles = Roles(outcome="y", covariates=("x", "cls", "flag", "b01", "count"), treatment="t", group="g")
     return Observed(frame, roles, np.array(["train"] * n))
 
@@ -50,8 +56,16 @@ def test_codec_round_trips_values_and_dtypes():
     frame = mixed_observed().frame
     codec = TabularCodec(frame, list(frame.columns), force_categorical={"g"})
     kinds = {c.name: c.kind for c in codec.columns}
-    assert kinds == {"x": "numeric", "t": "categorical", "g": "categorical", "cls": "categorical",
-                     "flag": "categorical", "b01": "categorical", "count": "integer", "y": "numeric"}
+    assert kinds == {
+        "x": "numeric",
+        "t": "categorical",
+        "g": "categorical",
+        "cls": "categorical",
+        "flag": "categorical",
+        "b01": "categorical",
+        "count": "integer",
+        "y": "numeric",
+    }
     Z = codec.encode(frame)
     assert Z.shape == (len(frame), codec.width)
     back = codec.decode(Z)
@@ -61,10 +75,10 @@ def test_codec_round_trips_values_and_dtypes():
     std = Z[:, [0]]
     assert abs(std.mean()) < 1e-9 and abs(std.std() - 1) < 1e-9
     bits = TabularCodec(frame, list(frame.columns), force_categorical={"g"}, bits_above=8)
-    assert bits.width == codec.width - 30 + 5                 # 30 groups in 5 analog bits
+    assert bits.width == codec.width - 30 + 5  # 30 groups in 5 analog bits
     pd.testing.assert_frame_equal(bits.decode(bits.encode(frame)), frame, check_exact=False, rtol=1e-12)
     noisy = bits.encode(frame) + np.random.default_rng(0).normal(0, 0.3, (len(frame), bits.width))
-    assert (bits.decode(noisy)["g"] == frame["g"]).mean() > 0.9    # nearest code survives noise
+    assert (bits.decode(noisy)["g"] == frame["g"]).mean() > 0.9  # nearest code survives noise
 
 
 def test_heteroscedastic_sd_recovered():
@@ -74,9 +88,9 @@ def test_heteroscedastic_sd_recovered():
     grid = pd.DataFrame({"x": np.linspace(0.1, 1.0, 20)})
     sd, mean = fitted.sd(grid), fitted.mean(grid)
     true_sd = truth.sd(grid)
-    assert np.sqrt(np.mean((sd - true_sd) ** 2)) < 0.1        # a constant sd gives ~0.27
-    assert np.corrcoef(sd, true_sd)[0, 1] > 0.95               # spread grows with x
-    assert sd[-3:].mean() > 4 * sd[:3].mean()                  # true ratio ~9
+    assert np.sqrt(np.mean((sd - true_sd) ** 2)) < 0.1  # a constant sd gives ~0.27
+    assert np.corrcoef(sd, true_sd)[0, 1] > 0.95  # spread grows with x
+    assert sd[-3:].mean() > 4 * sd[:3].mean()  # true ratio ~9
     assert np.sqrt(np.mean((mean - truth.mean(grid)) ** 2)) < 0.15
 
 
@@ -87,8 +101,8 @@ def test_two_mode_mixture_keeps_both_modes():
     s = fitted.sample(X, 400, np.random.default_rng(0))
     assert s.shape == (2, 400)
     for row, x in zip(s, X["x"]):
-        narrow = np.mean(np.abs(row - x) < 0.1)   # truth: ~0.5 (a single Normal: < 0.15)
-        below = np.mean(row < 0)                  # truth: ~0.4 (the wide mode around -x)
+        narrow = np.mean(np.abs(row - x) < 0.1)  # truth: ~0.5 (a single Normal: < 0.15)
+        below = np.mean(row < 0)  # truth: ~0.4 (the wide mode around -x)
         assert 0.3 < narrow < 0.7 and 0.2 < below < 0.6, (x, narrow, below)
 
 
@@ -97,14 +111,14 @@ def test_joint_beats_multivariate_normal_on_energy_distance():
     fitted = DiffusionJoint(**SMALL).fit(obs, seed=0)
     assert isinstance(fitted, JointSampler)
     rows = fitted.sample_rows(500, np.random.default_rng(0))
-    assert list(rows.columns) == ["x", "y"] and (rows.dtypes == float).all()
+    assert list(rows.columns) == ["x", "y"] and all(pd.api.types.is_float_dtype(t) for t in rows.dtypes)
     fresh = truth.sample_rows(500, np.random.default_rng(1)).to_numpy(float)
     data = obs.frame[["x", "y"]].to_numpy(float)
     mvn = np.random.default_rng(2).multivariate_normal(data.mean(0), np.cov(data.T), 500)
     mu, sd = fresh.mean(0), fresh.std(0)
     ed_model = energy_distance((rows.to_numpy(float) - mu) / sd, (fresh - mu) / sd)
     ed_mvn = energy_distance((mvn - mu) / sd, (fresh - mu) / sd)
-    assert ed_model < 0.75 * ed_mvn, (ed_model, ed_mvn)   # seeds 0-3: 0.33-0.53
+    assert ed_model < 0.75 * ed_mvn, (ed_model, ed_mvn)  # seeds 0-3: 0.33-0.53
 
 
 def test_joint_rows_keep_columns_and_dtypes():
@@ -148,7 +162,7 @@ def test_early_stopping_keeps_the_spread_of_rarely_seen_groups():
     assert 0 < fitted.history["updates"] < 2000 and fitted.history["valid"]
     size = obs.frame.groupby("county")["county"].transform("size").to_numpy()
     X = obs.frame.loc[size <= 5].drop(columns=["log_radon"])
-    assert fitted.sd(X).mean() > 0.6, fitted.sd(X).mean()   # true 0.756
+    assert fitted.sd(X).mean() > 0.6, fitted.sd(X).mean()  # true 0.756
 
 
 def test_same_seed_same_draws_and_pickle_round_trip():
@@ -157,12 +171,13 @@ def test_same_seed_same_draws_and_pickle_round_trip():
     threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     state = torch.random.get_rng_state()
     a, b, c = model.fit(obs, seed=3), model.fit(obs, seed=3), model.fit(obs, seed=4)
-    assert torch.equal(torch.random.get_rng_state(), state)        # global stream untouched
+    assert torch.equal(torch.random.get_rng_state(), state)  # global stream untouched
     assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == (threads, det)
     X = obs.frame[["x"]].iloc[:30]
 
     def outputs(f):
         return f.mean(X), f.sd(X), f.sample(X, 5, np.random.default_rng(7))
+
     for u, v in zip(outputs(a), outputs(b)):
         np.testing.assert_array_equal(u, v)
     assert not np.array_equal(outputs(a)[2], outputs(c)[2])

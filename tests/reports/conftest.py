@@ -43,10 +43,19 @@ metrics: all
 
 def _inject_failures(store: Store, run_id: str) -> None:
     """An error and a timeout cell, as the runner records them."""
-    base = Cell("did_panel", "did_panel", canonical_json({"n_units": 12}), "linear_gaussian", "broken <model>",
-                canonical_json({}), 0)
-    for seed, status, msg in ((0, "error", "Traceback (most recent call last):\n  ...\nValueError: boom <b>"),
-                              (1, "timeout", "cell exceeded its time limit of 120 s")):
+    base = Cell(
+        "did_panel",
+        "did_panel",
+        canonical_json({"n_units": 12}),
+        "linear_gaussian",
+        "broken <model>",
+        canonical_json({}),
+        0,
+    )
+    for seed, status, msg in (
+        (0, "error", "Traceback (most recent call last):\n  ...\nValueError: boom <b>"),
+        (1, "timeout", "cell exceeded its time limit of 120 s"),
+    ):
         cell = replace(base, seed=seed)
         store.write_cell(run_id, cell, CellResult(cell.key(), status, msg, timings={"total_s": 1.5}))
 
@@ -58,17 +67,41 @@ def _second_run(store: Store, suite, run_a: str) -> str:
     estimates = store.estimate_rows(run_a)
     for c in store.cells(run_a):
         spec = json.loads(c["spec"])
-        cell = Cell(c["generator_name"], c["generator"], canonical_json(spec["generator"]["params"]),
-                    c["model_name"], c["model"], canonical_json(spec["model"]["params"]), c["seed"])
-        mine = [m for m in metrics if (m["generator"], m["model"], m["seed"]) == (c["generator"], c["model"], c["seed"])]
-        res = CellResult(cell.key(), c["status"], c["error"] or "", timings=json.loads(c["timings"] or "{}"),
-                         metrics=[{"face": m["face"], "metric": m["metric"],
-                                   "value": None if m["value"] is None else m["value"] * 1.5 + 0.1,
-                                   "oracle": m["oracle"], "naive": m["naive"], "score": None, "note": m["note"]}
-                                  for m in mine],
-                         estimates=[{k: e[k] for k in ("name", "truth", "truth_kind", "estimate", "lower", "upper")}
-                                    for e in estimates
-                                    if (e["generator"], e["model"], e["seed"]) == (c["generator"], c["model"], c["seed"])])
+        cell = Cell(
+            c["generator_name"],
+            c["generator"],
+            canonical_json(spec["generator"]["params"]),
+            c["model_name"],
+            c["model"],
+            canonical_json(spec["model"]["params"]),
+            c["seed"],
+        )
+        mine = [
+            m for m in metrics if (m["generator"], m["model"], m["seed"]) == (c["generator"], c["model"], c["seed"])
+        ]
+        res = CellResult(
+            cell.key(),
+            c["status"],
+            c["error"] or "",
+            timings=json.loads(c["timings"] or "{}"),
+            metrics=[
+                {
+                    "face": m["face"],
+                    "metric": m["metric"],
+                    "value": None if m["value"] is None else m["value"] * 1.5 + 0.1,
+                    "oracle": m["oracle"],
+                    "naive": m["naive"],
+                    "score": None,
+                    "note": m["note"],
+                }
+                for m in mine
+            ],
+            estimates=[
+                {k: e[k] for k in ("name", "truth", "truth_kind", "estimate", "lower", "upper")}
+                for e in estimates
+                if (e["generator"], e["model"], e["seed"]) == (c["generator"], c["model"], c["seed"])
+            ],
+        )
         store.write_cell(run_b, cell, res)
     store.finish_run(run_b)
     return run_b
@@ -103,6 +136,8 @@ def pages(report_store, tmp_path_factory) -> dict[str, Path]:
 
     out = tmp_path_factory.mktemp("pages")
     s = report_store["store"]
-    return {"report": Path(write_report(s, report_store["run_a"], out / "report.html")),
-            "leaderboard": Path(write_leaderboard(s, out / "leaderboard.html")),
-            "compare": Path(write_compare(s, report_store["run_a"], report_store["run_b"], out / "compare.html"))}
+    return {
+        "report": Path(write_report(s, report_store["run_a"], out / "report.html")),
+        "leaderboard": Path(write_leaderboard(s, out / "leaderboard.html")),
+        "compare": Path(write_compare(s, report_store["run_a"], report_store["run_b"], out / "compare.html")),
+    }

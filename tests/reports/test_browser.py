@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -21,14 +29,21 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
-                    "(`sudo apt-get install -y chromium`; .ci/run installs it). Never `playwright install`.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(`sudo apt-get install -y chromium`; .ci/run installs it). Never `playwright install`."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
-            args=ARGS, viewport={"width": 1280, "height": 900}, service_workers="block")
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=ARGS,
+            viewport={"width": 1280, "height": 900},
+            service_workers="block",
+        )
         try:
             yield context
         finally:
@@ -69,7 +84,8 @@ class Visit:
     def column(self, table: str, index: int) -> list[str]:
         return self.page.eval_on_selector_all(
             f"#{table} tbody tr:not([hidden])",
-            f"rows => rows.map(r => r.cells[{index}].getAttribute('data-v') ?? r.cells[{index}].textContent.trim())")
+            f"rows => rows.map(r => r.cells[{index}].getAttribute('data-v') ?? r.cells[{index}].textContent.trim())",
+        )
 
     def header(self, table: str, label: str):
         return self.page.locator(f"#{table} thead tr").last.locator("th", has_text=label).first
@@ -101,9 +117,14 @@ def _numbers(values):
     return [float(x) for x in values if x != ""]
 
 
-@pytest.mark.parametrize("name,table,label", [("report", "lb-table", "score"),
-                                              ("leaderboard", "best-table", "mean of faces"),
-                                              ("compare", "cmp-table", "Δ ± se")])
+@pytest.mark.parametrize(
+    "name,table,label",
+    [
+        ("report", "lb-table", "score"),
+        ("leaderboard", "best-table", "mean of faces"),
+        ("compare", "cmp-table", "Δ ± se"),
+    ],
+)
 def test_clicking_a_header_sorts_the_table(browser, pages, name, table, label):
     v = visit(browser, pages, name)
     try:
@@ -111,7 +132,7 @@ def test_clicking_a_header_sorts_the_table(browser, pages, name, table, label):
         v.header(table, label).click()
         up = v.column(table, index)
         assert _numbers(up) == sorted(_numbers(up)) and len(_numbers(up)) >= 2
-        assert up[len(_numbers(up)):] == [""] * (len(up) - len(_numbers(up)))  # missing values last
+        assert up[len(_numbers(up)) :] == [""] * (len(up) - len(_numbers(up)))  # missing values last
         v.header(table, label).click()
         down = _numbers(v.column(table, index))
         assert down == sorted(down, reverse=True)
@@ -125,9 +146,9 @@ def test_leaderboard_filters_by_face(browser, pages):
     v = visit(browser, pages, "report")
     try:
         total = len(v.column("lb-table", 0))
-        v.page.locator('#leaderboard button[data-value="variance"]').click()
+        v.page.locator('#leaderboard button[data-value="distribution"]').click()
         faces = v.page.eval_on_selector_all("#lb-table tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.face)")
-        assert faces and set(faces) == {"variance"} and len(faces) < total
+        assert faces and set(faces) == {"distribution"} and len(faces) < total
         v.page.locator('#leaderboard button[data-value=""]').click()
         assert len(v.column("lb-table", 0)) == total
     finally:

@@ -7,9 +7,8 @@ import pytest
 from dgpbench.reports.compare import combined_se, difference, face_deltas, metric_deltas, tally, verdict
 
 
-def row(metric, mean, se, face="variance", model="m", score=None):
-    return {"generator": "g", "model": model, "face": face, "metric": metric, "mean": mean, "se": se,
-            "score": score}
+def row(metric, mean, se, face="distribution", model="m", score=None):
+    return {"generator": "g", "model": model, "face": face, "metric": metric, "mean": mean, "se": se, "score": score}
 
 
 def test_combined_se_is_the_se_of_a_difference():
@@ -17,10 +16,19 @@ def test_combined_se_is_the_se_of_a_difference():
     assert combined_se(None, 0.4) is None
 
 
-@pytest.mark.parametrize("delta,exceeds,direction,expected", [
-    (-0.6, True, "lower", "better"), (0.6, True, "lower", "worse"), (0.6, True, "higher", "better"),
-    (0.6, True, "nominal", "changed"), (0.4, False, "lower", "within se"), (0.0, False, "lower", "same"),
-    (0.6, None, "lower", "unknown"), (None, None, "lower", "unknown")])
+@pytest.mark.parametrize(
+    "delta,exceeds,direction,expected",
+    [
+        (-0.6, True, "lower", "better"),
+        (0.6, True, "lower", "worse"),
+        (0.6, True, "higher", "better"),
+        (0.6, True, "nominal", "changed"),
+        (0.4, False, "lower", "within se"),
+        (0.0, False, "lower", "same"),
+        (0.6, None, "lower", "unknown"),
+        (None, None, "lower", "unknown"),
+    ],
+)
 def test_verdict(delta, exceeds, direction, expected):
     assert verdict(delta, exceeds, direction) == expected
 
@@ -47,17 +55,36 @@ def test_noise_level_differences_are_zero():
 
 
 def test_metric_names_with_keys_use_their_base_direction():
-    (r,) = metric_deltas([row("coef_abs_error[x]", 1.0, 0.1)], [row("coef_abs_error[x]", 2.0, 0.1)],
-                         {"coef_abs_error": "lower"})
+    (r,) = metric_deltas(
+        [row("coef_abs_error[x]", 1.0, 0.1)], [row("coef_abs_error[x]", 2.0, 0.1)], {"coef_abs_error": "lower"}
+    )
     assert r["direction"] == "lower" and r["verdict"] == "worse"
 
 
 def test_face_deltas():
-    sa = [{"generator": "g", "model": "m", "coefficients": 0.5, "counterfactuals": None, "variance": 1.0,
-           "n_ok": 2, "n_total": 2}]
-    sb = [{"generator": "g", "model": "m", "coefficients": 0.25, "counterfactuals": 0.1, "variance": 1.0,
-           "n_ok": 1, "n_total": 2}]
+    sa = [
+        {
+            "generator": "g",
+            "model": "m",
+            "coefficients": 0.5,
+            "counterfactuals": None,
+            "distribution": 1.0,
+            "n_ok": 2,
+            "n_total": 2,
+        }
+    ]
+    sb = [
+        {
+            "generator": "g",
+            "model": "m",
+            "coefficients": 0.25,
+            "counterfactuals": 0.1,
+            "distribution": 1.0,
+            "n_ok": 1,
+            "n_total": 2,
+        }
+    ]
     (r,) = face_deltas(sa, sb)
     assert r["coefficients"]["delta"] == pytest.approx(-0.25)
-    assert r["counterfactuals"]["delta"] is None and r["variance"]["delta"] == 0.0
-    assert r["b_cells"] == (1, 2) and not math.isnan(r["variance"]["a"])
+    assert r["counterfactuals"]["delta"] is None and r["distribution"]["delta"] == 0.0
+    assert r["b_cells"] == (1, 2) and not math.isnan(r["distribution"]["a"])

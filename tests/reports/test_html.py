@@ -76,9 +76,15 @@ def test_report_shows_header_failures_and_figures(pages, report_store):
     assert "broken &lt;model&gt;" in page
     assert "needs a group role" in page
     # every figure kind the tiny suite feeds
-    for alt in ("normalised score of each metric", "estimated coefficients", "conditional mean and standard",
-                "samples of y given x", "observed, true counterfactual and predicted", "group effects",
-                "individual treatment effects"):
+    for alt in (
+        "normalised score of each metric",
+        "estimated coefficients",
+        "conditional mean and standard",
+        "samples of y given x",
+        "observed, true counterfactual and predicted",
+        "group effects",
+        "individual treatment effects",
+    ):
         assert alt in page, alt
     # the views come in their order
     positions = [page.index(f'id="{v.name}"') for v in sorted(REPORT_VIEWS, key=lambda v: v.order)]
@@ -121,8 +127,9 @@ def test_leaderboard_keeps_the_best_run_per_pair(report_store, labels):
         for f in face_summary(aggregate(s.metric_rows(r["run_id"]), cells), cells):
             per_run[(r["run_id"], f["generator"], f["model"])] = _overall(f)
     for row in rows:
-        others = [v for (run, g, m), v in per_run.items() if (g, m) == (row["generator"], row["model"])
-                  and v is not None]
+        others = [
+            v for (run, g, m), v in per_run.items() if (g, m) == (row["generator"], row["model"]) and v is not None
+        ]
         if others:
             assert row["overall"] == max(others)
     assert any(r["model"] == labels["model"] for r in rows) and any(r["generator"] == labels["generator"] for r in rows)
@@ -139,13 +146,14 @@ def test_writers_default_to_results_beside_the_store(report_store):
 
 
 def test_cli_writes_each_page_and_prints_its_path(report_store, tmp_path, capsys):
-    from dgpbench.benchmarks import cli
+    from dgpbench.cli import main as cli
 
     store = str(report_store["path"])
-    for argv, name in ((["report", "-o", str(tmp_path / "r.html")], "r.html"),
-                       (["leaderboard", "--format", "html", "-o", str(tmp_path / "l.html")], "l.html"),
-                       (["compare", report_store["run_a"], report_store["run_b"], "-o", str(tmp_path / "c.html")],
-                        "c.html")):
+    for argv, name in (
+        (["report", "-o", str(tmp_path / "r.html")], "r.html"),
+        (["leaderboard", "--format", "html", "-o", str(tmp_path / "l.html")], "l.html"),
+        (["compare", report_store["run_a"], report_store["run_b"], "-o", str(tmp_path / "c.html")], "c.html"),
+    ):
         assert cli.main([*argv, "--store", store]) == 0
         out = capsys.readouterr().out.strip()
         assert out == str(tmp_path / name) and Path(out).exists()
@@ -159,8 +167,10 @@ def test_views_have_names_titles_orders_and_templates():
         assert v.title and (html.TEMPLATES / v.template).exists()
 
 
-@pytest.mark.parametrize("score,expected", [(1.0, "#63be7b"), (3.0, "#63be7b"), (0.0, "#fcfcfa"),
-                                            (-1.0, "#f06868"), (-7.0, "#f06868"), (None, "")])
+@pytest.mark.parametrize(
+    "score,expected",
+    [(1.0, "#63be7b"), (3.0, "#63be7b"), (0.0, "#fcfcfa"), (-1.0, "#f06868"), (-7.0, "#f06868"), (None, "")],
+)
 def test_score_colour_scale(score, expected):
     assert html.score_colour(score) == expected
 

@@ -12,8 +12,7 @@ import sys
 from typing import Any
 
 from dgpbench.errors import BadInput
-
-DEFAULT_STORE = "results/dgpbench.sqlite"
+from dgpbench.vocabulary import DEFAULT_STORE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,8 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", default=DEFAULT_STORE)
     run.add_argument("--workers", type=int, default=None, help="local worker processes (default: cores)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
-    run.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                     help="import a module (or .py file) that registers generators/models/metrics")
+    run.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a module (or .py file) that registers generators/models/metrics",
+    )
     run.add_argument("--only", default=None, metavar="generator=NAME,model=NAME")
     run.add_argument("--rerun", action="store_true", help="start a new run instead of resuming")
     run.add_argument("--no-progress", action="store_true")
@@ -69,21 +73,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- list -------------------------------------------------------------------------------------
 
+
 def _listing(what: str) -> list[dict[str, Any]]:
     from dgpbench.params import describe
 
     if what == "suites":
         from dgpbench.benchmarks.suite import builtin_suites, load
+
         return [{"name": n, "description": load(n).description} for n in builtin_suites()]
     if what == "metrics":
         from dgpbench.benchmarks.metrics import METRICS
+
         out = []
         for e in METRICS.entries():
             try:
                 m = METRICS.get(e.name)
-                out.append({"name": m.name, "description": m.description, "face": m.face,
-                            "direction": m.direction, "requires": list(m.requires), "truth": list(m.truth),
-                            "naive": m.naive, "citation": m.citation})
+                out.append(
+                    {
+                        "name": m.name,
+                        "description": m.description,
+                        "face": m.face,
+                        "direction": m.direction,
+                        "requires": list(m.requires),
+                        "truth": list(m.truth),
+                        "naive": m.naive,
+                        "citation": m.citation,
+                    }
+                )
             except BadInput as exc:
                 out.append({"name": e.name, "unavailable": str(exc)})
         return out
@@ -98,8 +114,13 @@ def _listing(what: str) -> list[dict[str, Any]]:
         except BadInput as exc:
             out.append({"name": e.name, "source": e.source, "unavailable": str(exc)})
             continue
-        row = {"name": e.name, "description": cls.description, "version": cls.version,
-               "parameters": describe(cls.Params), "source": e.source}
+        row = {
+            "name": e.name,
+            "description": cls.description,
+            "version": cls.version,
+            "parameters": describe(cls.Params),
+            "source": e.source,
+        }
         if what == "models":
             row["capabilities"] = list(cls.capabilities.names())
         out.append(row)
@@ -122,6 +143,7 @@ def _print_listing(what: str, rows: list[dict[str, Any]]) -> None:
 
 def cmd_list(args) -> int:
     from dgpbench.registry import import_plugin
+
     for p in args.plugin:
         import_plugin(p)
     kinds = ["generators", "models", "metrics", "suites"] if args.what == "all" else [args.what]
@@ -136,6 +158,7 @@ def cmd_list(args) -> int:
 
 # -- run and read ------------------------------------------------------------------------------
 
+
 def cmd_run(args) -> int:
     from dgpbench.benchmarks import runner
     from dgpbench.benchmarks.store import Store
@@ -146,19 +169,30 @@ def cmd_run(args) -> int:
         raise BadInput(f"--workers {args.workers}: must be at least 1")
     for p in args.plugin:
         import_plugin(p)
-    suite = load(args.suite)             # validated before any work or any file is written
+    suite = load(args.suite)  # validated before any work or any file is written
     only = runner.parse_only(args.only)
     store = Store(args.store)
     executor = None
     if args.scheduler:
         from dgpbench.benchmarks.executors import dask_executor
+
         executor = dask_executor(args.scheduler)
     try:
-        summary = runner.run(suite, store, executor=executor, workers=args.workers, plugins=tuple(args.plugin),
-                             only=only, rerun=args.rerun, progress=not args.no_progress)
+        summary = runner.run(
+            suite,
+            store,
+            executor=executor,
+            workers=args.workers,
+            plugins=tuple(args.plugin),
+            only=only,
+            rerun=args.rerun,
+            progress=not args.no_progress,
+        )
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished cells are stored in {store.path}; run the same command again to resume",
-              file=sys.stderr)
+        print(
+            f"\ninterrupted: finished cells are stored in {store.path}; run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130
     finally:
         if executor is not None:
@@ -193,6 +227,7 @@ def cmd_leaderboard(args) -> int:
     store = Store(args.store, create=False)
     if args.format == "html":
         from dgpbench.reports.html import write_leaderboard
+
         print(write_leaderboard(store, args.output))
         return 0
     run = store.run(args.run_id)
@@ -226,8 +261,14 @@ def cmd_compare(args) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "results": cmd_results, "leaderboard": cmd_leaderboard,
-            "report": cmd_report, "compare": cmd_compare}
+COMMANDS = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "results": cmd_results,
+    "leaderboard": cmd_leaderboard,
+    "report": cmd_report,
+    "compare": cmd_compare,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
