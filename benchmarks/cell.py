@@ -125,8 +125,8 @@ def run_cell(cell: Cell) -> CellResult:
 
 def _run(cell: Cell, key: str, timings: dict[str, float]) -> CellResult:
     from dgpbench.benchmarks import scoring
-    from dgpbench.benchmarks.figures_data import curves
-    from dgpbench.benchmarks.scores import score_cell
+    from dgpbench.benchmarks.scoring import figure_data as curves
+    from dgpbench.benchmarks.scoring import score_cell
     from dgpbench.generators.registry import load_generator
     from dgpbench.models.registry import load_model
     from dgpbench.registry import import_plugin

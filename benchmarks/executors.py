@@ -67,7 +67,7 @@ def warm_up() -> None:
     import scipy.stats  # noqa: F401
     import statsmodels.api  # noqa: F401
 
-    from dgpbench.benchmarks import figures_data, scores, scoring  # noqa: F401
+    from dgpbench.benchmarks import scoring  # noqa: F401
 
 
 class LocalExecutor(cf.Executor):

@@ -1,31 +1,38 @@
 """Metric entries: a pure array function plus what it needs, its face and its direction.
 
 Each metric's ``evaluate(ctx)`` pulls the arrays it needs from a
-:class:`dgpbench.benchmarks.scoring.ScoringContext` and calls a pure numpy function from
-the face's module. It returns a float, ``{key: float}`` for per-coefficient metrics
-(stored as ``name[key]``), or ``None`` where it does not apply to this data. The oracle
-and the naive baseline are scored through the very same entries.
+:class:`dgpbench.benchmarks.scoring.context.ScoringContext` and applies its own formula, a
+pure numpy function of the face's module. It returns a float, ``{key: float}`` for
+per-coefficient metrics (stored as ``name[key]``), or ``None`` where it does not apply to
+this data. The oracle and the naive baseline are scored through the very same entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dgpbench.vocabulary import FACES
 
+if TYPE_CHECKING:  # the context module is imported by the scoring step, which imports the metrics
+    from dgpbench.benchmarks.scoring.context import ScoringContext
+    from dgpbench.generators.base import Truth
+    from dgpbench.models.base import Capabilities
+
 DIRECTIONS = ("lower", "higher", "nominal")
 
+MetricValue = float | dict[str, float] | None
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Metric:
     name: str
-    face: str
+    face: str  # one of dgpbench.vocabulary.FACES
     direction: str  # lower / higher is better, or nominal (a target value)
     requires: tuple[str, ...]  # capabilities of the fitted model (any of them suffices)
     truth: tuple[str, ...]  # Truth fields it compares against
-    evaluate: Callable[[Any], Any]
+    evaluate: Callable[[ScoringContext], MetricValue]
     description: str
     naive: str  # baseline model whose value normalises this metric
     normalise: bool = True  # whether (naive - model) / (naive - oracle) is meaningful
@@ -37,6 +44,10 @@ class Metric:
         if self.direction not in DIRECTIONS:
             raise ValueError(f"metric {self.name!r}: direction must be one of {DIRECTIONS}")
 
+    def applies(self, capabilities: Capabilities, truth: Truth) -> bool:
+        """When the fitted offers one of the capabilities it requires and the truth has its fields."""
+        return bool(set(capabilities.names()).intersection(self.requires)) and all(truth.has(f) for f in self.truth)
+
 
 def split_key(metric_key: str) -> tuple[str, str | None]:
     """``"coef_error[tau]"`` -> ``("coef_error", "tau")``; ``"crps"`` -> ``("crps", None)``.
@@ -45,6 +56,11 @@ def split_key(metric_key: str) -> tuple[str, str | None]:
     """
     name, sep, rest = metric_key.partition("[")
     return name, (rest[:-1] if sep and rest.endswith("]") else None)
+
+
+def join_key(name: str, key: str | None) -> str:
+    """The inverse of :func:`split_key`: ``("coef_error", "tau")`` -> ``"coef_error[tau]"``."""
+    return f"{name}[{key}]" if key else name
 
 
 def normalised_score(

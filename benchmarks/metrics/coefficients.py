@@ -7,9 +7,15 @@ All per coefficient, keyed by the coefficient's name; the leaderboard's mean ove
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from dgpbench.benchmarks.metrics.base import Metric
+
+if TYPE_CHECKING:
+    from dgpbench.benchmarks.scoring.context import ScoringContext
 
 
 def error(estimate, truth):
@@ -42,66 +48,66 @@ def efficiency(estimate, truth, reference_se):
         return np.where(se > 0, abs_error(estimate, truth) / se, np.nan)
 
 
-def _per_name(ctx, fn, *cols):
-    table = ctx.coefficients()
+def _per_name(ctx: ScoringContext, fn, *cols: str) -> dict[str, float] | None:
+    table = ctx.coefficients
     if table is None:
         return None
     return {name: float(fn(*(row[c] for c in cols), ctx.truth.coefficients[name])) for name, row in table.items()}
 
 
+def _efficiency(ctx: ScoringContext) -> dict[str, float] | None:
+    """Per coefficient both tables have, where the canonical analysis reports a positive se."""
+    mine, reference = ctx.coefficients, ctx.data.canonical
+    if mine is None or reference is None:
+        return None
+    return {
+        name: float(efficiency(row["estimate"], ctx.truth.coefficients[name], reference[name]["se"]))
+        for name, row in mine.items()
+        if name in reference and reference[name].get("se", 0) > 0
+    }
+
+
+_coefficient_metric = partial(
+    Metric,
+    face="coefficients",
+    requires=("coefficients", "joint"),
+    truth=("coefficients",),
+    naive="linear_gaussian",
+)
+
 METRICS = [
-    Metric(
-        "coef_error",
-        "coefficients",
-        "nominal",
-        ("coefficients", "joint"),
-        ("coefficients",),
-        lambda ctx: _per_name(ctx, error, "estimate"),
-        "estimate - truth per coefficient; its mean over seeds is the bias",
-        "linear_gaussian",
+    _coefficient_metric(
+        name="coef_error",
+        direction="nominal",
+        evaluate=lambda ctx: _per_name(ctx, error, "estimate"),
+        description="estimate - truth per coefficient; its mean over seeds is the bias",
         normalise=False,
     ),
-    Metric(
-        "coef_abs_error",
-        "coefficients",
-        "lower",
-        ("coefficients", "joint"),
-        ("coefficients",),
-        lambda ctx: _per_name(ctx, abs_error, "estimate"),
-        "|estimate - truth| per coefficient",
-        "linear_gaussian",
+    _coefficient_metric(
+        name="coef_abs_error",
+        direction="lower",
+        evaluate=lambda ctx: _per_name(ctx, abs_error, "estimate"),
+        description="|estimate - truth| per coefficient",
     ),
-    Metric(
-        "coef_covers",
-        "coefficients",
-        "nominal",
-        ("coefficients", "joint"),
-        ("coefficients",),
-        lambda ctx: _per_name(ctx, covers, "lower", "upper"),
-        "1 if the 95 % interval covers the truth; its mean over seeds is the coverage rate",
-        "linear_gaussian",
+    _coefficient_metric(
+        name="coef_covers",
+        direction="nominal",
+        evaluate=lambda ctx: _per_name(ctx, covers, "lower", "upper"),
+        description="1 if the 95 % interval covers the truth; its mean over seeds is the coverage rate",
         normalise=False,
     ),
-    Metric(
-        "coef_interval_width",
-        "coefficients",
-        "lower",
-        ("coefficients", "joint"),
-        ("coefficients",),
-        lambda ctx: _per_name(ctx, lambda lo, up, _truth: width(lo, up), "lower", "upper"),
-        "width of the 95 % interval (read it beside coverage)",
-        "linear_gaussian",
+    _coefficient_metric(
+        name="coef_interval_width",
+        direction="lower",
+        evaluate=lambda ctx: _per_name(ctx, lambda lo, up, _truth: width(lo, up), "lower", "upper"),
+        description="width of the 95 % interval (read it beside coverage)",
         normalise=False,
     ),
-    Metric(
-        "coef_efficiency",
-        "coefficients",
-        "lower",
-        ("coefficients", "joint"),
-        ("coefficients",),
-        lambda ctx: ctx.efficiency(efficiency),
-        "|error| / standard error of the canonical analysis on the same data (~1 = as efficient)",
-        "linear_gaussian",
+    _coefficient_metric(
+        name="coef_efficiency",
+        direction="lower",
+        evaluate=_efficiency,
+        description="|error| / standard error of the canonical analysis on the same data (~1 = as efficient)",
         normalise=False,
     ),
 ]

@@ -6,9 +6,15 @@ the held-out test rows, where a generator has them (Shalit et al. 2017, IHDP pro
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from dgpbench.benchmarks.metrics.base import Metric
+
+if TYPE_CHECKING:
+    from dgpbench.benchmarks.scoring.context import ScoringContext
 
 
 def sqrt_pehe(mu0_hat, mu1_hat, mu0, mu1):
@@ -27,77 +33,57 @@ def rmse(estimate, truth):
     return float(np.sqrt(np.mean((np.asarray(estimate, float) - np.asarray(truth, float)) ** 2)))
 
 
-def _on(ctx, part, fn):
+def _on(ctx: ScoringContext, part: str, fn) -> float | None:
     po = ctx.potential_outcomes(part)
     return None if po is None else fn(*po)
 
 
-def _treated(ctx, fn):
+def _treated(ctx: ScoringContext, fn) -> float | None:
     po = ctx.potential_outcomes("all", treated_only=True)
     return None if po is None else fn(*po)
 
 
+_counterfactual_metric = partial(
+    Metric,
+    face="counterfactuals",
+    direction="lower",
+    requires=("potential_outcomes",),
+    truth=("mu0", "mu1"),
+    naive="diff_in_means",
+)
+
 METRICS = [
-    Metric(
-        "sqrt_pehe_in",
-        "counterfactuals",
-        "lower",
-        ("potential_outcomes",),
-        ("mu0", "mu1"),
-        lambda ctx: _on(ctx, "in", sqrt_pehe),
-        "sqrt(PEHE) on the rows the model was fitted on",
-        "diff_in_means",
+    _counterfactual_metric(
+        name="sqrt_pehe_in",
+        evaluate=lambda ctx: _on(ctx, "in", sqrt_pehe),
+        description="sqrt(PEHE) on the rows the model was fitted on",
         citation="Hill (2011)",
     ),
-    Metric(
-        "sqrt_pehe_out",
-        "counterfactuals",
-        "lower",
-        ("potential_outcomes",),
-        ("mu0", "mu1"),
-        lambda ctx: _on(ctx, "out", sqrt_pehe),
-        "sqrt(PEHE) on held-out test rows",
-        "diff_in_means",
+    _counterfactual_metric(
+        name="sqrt_pehe_out",
+        evaluate=lambda ctx: _on(ctx, "out", sqrt_pehe),
+        description="sqrt(PEHE) on held-out test rows",
         citation="Hill (2011)",
     ),
-    Metric(
-        "ate_abs_error_in",
-        "counterfactuals",
-        "lower",
-        ("potential_outcomes",),
-        ("mu0", "mu1"),
-        lambda ctx: _on(ctx, "in", ate_abs_error),
-        "|ATE error| in sample",
-        "diff_in_means",
+    _counterfactual_metric(
+        name="ate_abs_error_in",
+        evaluate=lambda ctx: _on(ctx, "in", ate_abs_error),
+        description="|ATE error| in sample",
     ),
-    Metric(
-        "ate_abs_error_out",
-        "counterfactuals",
-        "lower",
-        ("potential_outcomes",),
-        ("mu0", "mu1"),
-        lambda ctx: _on(ctx, "out", ate_abs_error),
-        "|ATE error| on held-out rows",
-        "diff_in_means",
+    _counterfactual_metric(
+        name="ate_abs_error_out",
+        evaluate=lambda ctx: _on(ctx, "out", ate_abs_error),
+        description="|ATE error| on held-out rows",
     ),
-    Metric(
-        "att_abs_error",
-        "counterfactuals",
-        "lower",
-        ("potential_outcomes",),
-        ("mu0", "mu1"),
-        lambda ctx: _treated(ctx, ate_abs_error),
-        "|ATT error|: average effect on the rows treated in the data",
-        "diff_in_means",
+    _counterfactual_metric(
+        name="att_abs_error",
+        evaluate=lambda ctx: _treated(ctx, ate_abs_error),
+        description="|ATT error|: average effect on the rows treated in the data",
     ),
-    Metric(
-        "y0_rmse_treated",
-        "counterfactuals",
-        "lower",
-        ("potential_outcomes",),
-        ("mu0", "mu1"),
-        lambda ctx: _treated(ctx, lambda m0h, m1h, m0, m1: rmse(m0h, m0)),
-        "RMSE of the predicted Y(0) (noise-free) on treated rows, e.g. the panel's treated post-adoption rows",
-        "diff_in_means",
+    _counterfactual_metric(
+        name="y0_rmse_treated",
+        evaluate=lambda ctx: _treated(ctx, lambda m0h, m1h, m0, m1: rmse(m0h, m0)),
+        description="RMSE of the predicted Y(0) (noise-free) on treated rows, "
+        "e.g. the panel's treated post-adoption rows",
     ),
 ]

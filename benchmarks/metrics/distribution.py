@@ -8,9 +8,15 @@ expected score is the true one whatever the number of samples.
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from dgpbench.benchmarks.metrics.base import Metric
+
+if TYPE_CHECKING:
+    from dgpbench.benchmarks.scoring.context import ScoringContext
 
 
 def nll_excess(logpdf_model, logpdf_truth):
@@ -89,79 +95,81 @@ def energy_distance(a, b):
     return float(2 * mean_dist(a, b, False) - mean_dist(a, a, True) - mean_dist(b, b, True))
 
 
-def _nll_excess(ctx):
+def standardised_energy_distance(model_rows, truth_rows):
+    """Energy distance after scaling every column by the truth rows' mean and sd.
+
+    Columns in different units then weigh alike; a constant true column is only centred.
+    """
+    t = np.asarray(truth_rows, float)
+    mu, sd = t.mean(0), t.std(0)
+    sd[sd == 0] = 1.0
+    return energy_distance((np.asarray(model_rows, float) - mu) / sd, (t - mu) / sd)
+
+
+def _nll_excess(ctx: ScoringContext) -> float | None:
     """Densities and probability masses are not comparable: continuous outcomes only."""
-    if ctx.data.outcome_is_discrete:
+    true_logpdf = ctx.truth.logpdf
+    if ctx.data.outcome_is_discrete or true_logpdf is None:
         return None
-    return nll_excess(ctx.fitted.logpdf(ctx.X_eval, ctx.y_eval), ctx.truth.logpdf(ctx.X_eval, ctx.y_eval))
+    return nll_excess(ctx.fitted.logpdf(ctx.X_eval, ctx.y_eval), true_logpdf(ctx.X_eval, ctx.y_eval))
 
 
-def _pit(ctx):
-    return ctx.cached("pit", lambda: pit_values(ctx.samples(), ctx.y_eval, ctx.rng("pit")))
+def _pit(ctx: ScoringContext) -> np.ndarray:
+    """The same values for every metric of a context: the "pit" stream restarts on each call."""
+    return pit_values(ctx.samples, ctx.y_eval, ctx.rng("pit"))
 
+
+def _sd_rmse(ctx: ScoringContext) -> float | None:
+    true_sd = ctx.truth.sd
+    return None if true_sd is None else sd_rmse(ctx.fitted.sd(ctx.X_eval), true_sd(ctx.X_eval))
+
+
+def _energy_distance(ctx: ScoringContext) -> float:
+    model_rows, truth_rows = ctx.joint_rows
+    return standardised_energy_distance(model_rows, truth_rows)
+
+
+_distribution_metric = partial(Metric, face="distribution", direction="lower", naive="linear_gaussian")
+# of a conditional distribution; compared with the evaluation outcomes alone unless a truth field is named
+_conditional_metric = partial(_distribution_metric, requires=("conditional",), truth=())
 
 METRICS = [
-    Metric(
-        "nll_excess",
-        "distribution",
-        "lower",
-        ("log_density",),
-        ("logpdf",),
-        _nll_excess,
-        "held-out NLL per row minus the oracle's (estimates KL, in nats)",
-        "linear_gaussian",
+    _distribution_metric(
+        name="nll_excess",
+        requires=("log_density",),
+        truth=("logpdf",),
+        evaluate=_nll_excess,
+        description="held-out NLL per row minus the oracle's (estimates KL, in nats)",
     ),
-    Metric(
-        "crps",
-        "distribution",
-        "lower",
-        ("conditional",),
-        (),
-        lambda ctx: crps_fair(ctx.samples(), ctx.y_eval),
-        "mean CRPS on held-out rows (fair estimator from samples)",
-        "linear_gaussian",
+    _conditional_metric(
+        name="crps",
+        evaluate=lambda ctx: crps_fair(ctx.samples, ctx.y_eval),
+        description="mean CRPS on held-out rows (fair estimator from samples)",
         citation="Gneiting & Raftery (2007); Ferro (2014)",
     ),
-    Metric(
-        "sd_rmse",
-        "distribution",
-        "lower",
-        ("conditional",),
-        ("sd",),
-        lambda ctx: sd_rmse(ctx.fitted.sd(ctx.X_eval), ctx.truth.sd(ctx.X_eval)),
-        "RMSE of the predicted conditional sd against the true sd",
-        "linear_gaussian",
+    _conditional_metric(
+        name="sd_rmse",
+        truth=("sd",),
+        evaluate=_sd_rmse,
+        description="RMSE of the predicted conditional sd against the true sd",
     ),
-    Metric(
-        "coverage_error_90",
-        "distribution",
-        "lower",
-        ("conditional",),
-        (),
-        lambda ctx: abs(interval_coverage(_pit(ctx), 0.9) - 0.9),
-        "|coverage of the central 90 % prediction interval - 0.9|",
-        "linear_gaussian",
+    _conditional_metric(
+        name="coverage_error_90",
+        evaluate=lambda ctx: abs(interval_coverage(_pit(ctx), 0.9) - 0.9),
+        description="|coverage of the central 90 % prediction interval - 0.9|",
     ),
-    Metric(
-        "pit_ks",
-        "distribution",
-        "lower",
-        ("conditional",),
-        (),
-        lambda ctx: pit_ks(_pit(ctx)),
-        "KS distance of the PIT from uniform (calibration)",
-        "linear_gaussian",
+    _conditional_metric(
+        name="pit_ks",
+        evaluate=lambda ctx: pit_ks(_pit(ctx)),
+        description="KS distance of the PIT from uniform (calibration)",
         citation="Gneiting, Balabdaoui & Raftery (2007)",
     ),
-    Metric(
-        "energy_distance",
-        "distribution",
-        "lower",
-        ("joint",),
-        ("sample_rows",),
-        lambda ctx: ctx.energy(energy_distance),
-        "energy distance of synthetic rows to fresh truth rows (standardised columns)",
-        "linear_gaussian",
+    _distribution_metric(
+        name="energy_distance",
+        requires=("joint",),
+        truth=("sample_rows",),
+        evaluate=_energy_distance,
+        description="energy distance of synthetic rows to fresh truth rows (standardised columns)",
         citation="Szekely & Rizzo (2013)",
     ),
 ]

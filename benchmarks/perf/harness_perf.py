@@ -40,7 +40,7 @@ def _cells(n: int):
 def direct_ms(cells) -> float:
     """Median ms of the work itself: sample, fit, score (no harness around it)."""
     from dgpbench.benchmarks import scoring
-    from dgpbench.benchmarks.scores import score_cell
+    from dgpbench.benchmarks.scoring import score_cell
     from dgpbench.generators.registry import load_generator
     from dgpbench.models.registry import load_model
 

@@ -1,29 +1,34 @@
 """Metrics on cases whose values are known analytically, and against slow obvious routes."""
 
+import dataclasses
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from dgpbench.benchmarks.metrics import METRICS, normalised_score
+from dgpbench.benchmarks.metrics import METRICS, Metric, normalised_score, split_key
 from dgpbench.benchmarks.metrics import coefficients as co
 from dgpbench.benchmarks.metrics import counterfactuals as cf
 from dgpbench.benchmarks.metrics import distribution as di
+from dgpbench.benchmarks.metrics.base import DIRECTIONS, join_key
+from dgpbench.generators.base import Truth
+from dgpbench.models.base import Capabilities
+from dgpbench.models.registry import MODELS
+from dgpbench.vocabulary import FACES
+
+# --- likelihood -------------------------------------------------------------------------
 
 
-def test_oracle_nll_is_half_log_2_pi_e_sigma_squared():
-    rng = np.random.default_rng(0)
-    sigma = 0.7
-    y = rng.normal(0, sigma, 200_000)
-    nll = -np.mean(stats.norm.logpdf(y, 0, sigma))
-    assert nll == pytest.approx(0.5 * np.log(2 * np.pi * np.e * sigma**2), abs=0.005)
-    assert di.nll_excess(stats.norm.logpdf(y, 0, sigma), stats.norm.logpdf(y, 0, sigma)) == 0.0
-
-
-def test_nll_excess_estimates_kl_between_normals():
+@pytest.mark.parametrize(("mu", "s"), [(0.5, 1.0), (0.0, 2.0), (0.5, 2.0)])
+def test_nll_excess_estimates_kl_between_normals(mu, s):
     rng = np.random.default_rng(1)
     y = rng.normal(0, 1, 400_000)
-    kl = np.log(2.0) + (1 + 0.5**2) / (2 * 4) - 0.5  # KL(N(0,1) || N(0.5, 2^2))
-    assert di.nll_excess(stats.norm.logpdf(y, 0.5, 2), stats.norm.logpdf(y, 0, 1)) == pytest.approx(kl, abs=0.005)
+    kl = np.log(s) + (1 + mu**2) / (2 * s**2) - 0.5  # KL(N(0,1) || N(mu, s^2))
+    assert di.nll_excess(stats.norm.logpdf(y, mu, s), stats.norm.logpdf(y, 0, 1)) == pytest.approx(kl, abs=0.005)
+
+
+# --- CRPS -------------------------------------------------------------------------------
 
 
 def crps_slow(samples, y):
@@ -40,6 +45,14 @@ def test_fair_crps_matches_slow_reference():
     y = rng.normal(size=30)
     slow = np.mean([crps_slow(s[i], y[i]) for i in range(30)])
     assert di.crps_fair(s, y) == pytest.approx(slow, rel=1e-12)
+
+
+def test_fair_crps_of_standard_normal_at_zero_is_sqrt2_minus_1_over_sqrt_pi():
+    """CRPS(N(0,1), 0) = 2 phi(0) - 1/sqrt(pi) = (sqrt 2 - 1) / sqrt(pi); unbiased even for m = 5."""
+    rng = np.random.default_rng(3)
+    expected = (np.sqrt(2) - 1) / np.sqrt(np.pi)
+    assert di.crps_fair(rng.normal(size=(40_000, 5)), np.zeros(40_000)) == pytest.approx(expected, rel=0.01)
+    assert di.crps_fair(rng.normal(size=(4_000, 200)), np.zeros(4_000)) == pytest.approx(expected, rel=0.01)
 
 
 def test_oracle_expected_crps_is_sigma_over_sqrt_pi():
@@ -62,12 +75,16 @@ def test_fair_crps_agrees_with_closed_form_gaussian_crps():
     assert di.crps_fair(samples, y) == pytest.approx(closed, rel=0.01)
 
 
-def test_pit_from_same_distribution_is_uniform_and_covers_nominally():
+# --- calibration ------------------------------------------------------------------------
+
+
+def test_pit_of_the_true_law_is_uniform_and_covers_nominally():
     rng = np.random.default_rng(5)
     n = 20_000
     samples = rng.normal(size=(n, 40))
     y = rng.normal(size=n)
     pit = di.pit_values(samples, y, rng)
+    assert stats.kstest(pit, "uniform").pvalue > 0.001
     assert di.pit_ks(pit) < 0.015
     assert di.interval_coverage(pit, 0.9) == pytest.approx(0.9, abs=0.01)
     # an overconfident model (sd halved) is visibly miscalibrated
@@ -76,25 +93,95 @@ def test_pit_from_same_distribution_is_uniform_and_covers_nominally():
     assert di.interval_coverage(pit_bad, 0.9) < 0.65
 
 
-def test_energy_distance_is_zero_in_expectation_and_grows_with_shift():
+def test_pit_of_an_observation_outside_every_sample_is_in_the_outer_cell():
+    rng = np.random.default_rng(6)
+    samples = np.tile(np.arange(9.0), (1000, 1))  # m = 9 -> cells of width 1/10
+    assert np.all(di.pit_values(samples, np.full(1000, -1.0), rng) < 0.1)
+    assert np.all(di.pit_values(samples, np.full(1000, 99.0), rng) > 0.9)
+
+
+def test_pit_ks_and_coverage_of_an_exactly_uniform_grid():
+    n = 1000
+    grid = (np.arange(n) + 0.5) / n  # the most uniform sample of size n
+    assert di.pit_ks(grid) == pytest.approx(0.5 / n)
+    assert di.interval_coverage(grid, 0.9) == 0.9
+    assert di.interval_coverage(grid, 0.5) == 0.5
+    assert di.pit_ks(np.full(n, 0.5)) == pytest.approx(0.5)  # all mass in the middle
+
+
+# --- energy distance --------------------------------------------------------------------
+
+
+def energy_slow(a, b):
+    """Obvious O(n^2) U-statistic: 2 mean |a_i - b_j| - mean_{i != j} |a_i - a_j| - mean_{i != j} |b_i - b_j|."""
+
+    def mean_dist(p, q, same):
+        d = [np.linalg.norm(x - y) for i, x in enumerate(p) for j, y in enumerate(q) if not (same and i == j)]
+        return np.mean(d)
+
+    return 2 * mean_dist(a, b, False) - mean_dist(a, a, True) - mean_dist(b, b, True)
+
+
+def test_energy_distance_matches_slow_reference():
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=(25, 3)), rng.normal(1, 2, size=(30, 3))
+    assert di.energy_distance(a, b) == pytest.approx(energy_slow(a, b), rel=1e-9)
+
+
+def test_energy_distance_is_zero_in_expectation_and_matches_the_shift_closed_form():
     rng = np.random.default_rng(6)
     same = [di.energy_distance(rng.normal(size=(300, 2)), rng.normal(size=(300, 2))) for _ in range(20)]
     assert abs(np.mean(same)) < 0.01
-    # 1-D closed form for a pure location shift d between N(0,1) samples: 2E|Z+d| - 2E|Z| with Z~N(0,2)
-    d = 1.0
-    s = np.sqrt(2)
-    e_abs = lambda mu: s * np.sqrt(2 / np.pi) * np.exp(-(mu**2) / (2 * s**2)) + mu * (1 - 2 * stats.norm.cdf(-mu / s))  # noqa: E731
-    expected = 2 * e_abs(d) - 2 * e_abs(0)
+    # X ~ N(0,1), Y ~ N(d,1): 2E|X-Y| - E|X-X'| - E|Y-Y'| with E|W| of W ~ N(m, 2) the folded-normal mean
+    d, s = 1.0, np.sqrt(2)
+
+    def e_abs(m):
+        return s * np.sqrt(2 / np.pi) * np.exp(-(m**2) / (2 * s**2)) + m * (1 - 2 * stats.norm.cdf(-m / s))
+
+    expected = 2 * e_abs(d) - e_abs(0) - e_abs(0)
     est = np.mean([di.energy_distance(rng.normal(size=2000), rng.normal(size=2000) + d) for _ in range(5)])
     assert est == pytest.approx(expected, rel=0.05)
 
 
-def test_pehe_of_a_known_shift():
+def test_standardised_energy_distance_does_not_depend_on_units():
+    """Rescaling and shifting a column in both samples (metres to millimetres) changes nothing."""
+    rng = np.random.default_rng(7)
+    model, truth = rng.normal(size=(200, 2)), rng.normal(0.3, 1.2, size=(200, 2))
+    units = np.array([1000.0, 1.0]), np.array([5.0, -2.0])
+    moved = di.standardised_energy_distance(model * units[0] + units[1], truth * units[0] + units[1])
+    assert moved == pytest.approx(di.standardised_energy_distance(model, truth), rel=1e-9)
+    # a constant true column is centred, not divided by zero
+    const = np.column_stack([truth[:, 0], np.full(200, 3.0)])
+    assert np.isfinite(di.standardised_energy_distance(const + 0.1, const))
+
+
+# --- counterfactuals --------------------------------------------------------------------
+
+
+def test_pehe_and_ate_error_of_a_known_shift():
     mu0 = np.zeros(100)
     mu1 = np.linspace(0, 2, 100)
     assert cf.sqrt_pehe(mu0, mu1 + 0.3, mu0, mu1) == pytest.approx(0.3)
     assert cf.ate_abs_error(mu0, mu1 + 0.3, mu0, mu1) == pytest.approx(0.3)
-    assert cf.sqrt_pehe(mu0, mu1, mu0, mu1) == 0
+    assert cf.rmse(mu0 - 0.3, mu0) == pytest.approx(0.3)
+
+
+def test_individual_errors_that_cancel_on_average_show_in_pehe_only():
+    mu0, mu1 = np.zeros(100), np.ones(100)
+    wiggle = np.where(np.arange(100) % 2 == 0, 0.4, -0.4)
+    assert cf.sqrt_pehe(mu0, mu1 + wiggle, mu0, mu1) == pytest.approx(0.4)
+    assert cf.ate_abs_error(mu0, mu1 + wiggle, mu0, mu1) == pytest.approx(0.0, abs=1e-12)
+
+
+# --- coefficients -----------------------------------------------------------------------
+
+
+def test_coefficient_errors_on_a_hand_table():
+    est, truth = np.array([1.5, -0.5, 2.0]), np.array([1.0, 0.0, 2.0])
+    assert co.error(est, truth).tolist() == [0.5, -0.5, 0.0]
+    assert co.abs_error(est, truth).tolist() == [0.5, 0.5, 0.0]
+    assert co.covers(est - 0.4, est + 0.4, truth).tolist() == [0.0, 0.0, 1.0]
+    assert co.width(est - 0.4, est + 0.4) == pytest.approx([0.8, 0.8, 0.8])
 
 
 def test_exact_intervals_cover_at_nominal_rate():
@@ -102,10 +189,36 @@ def test_exact_intervals_cover_at_nominal_rate():
     truth, se, n = 1.0, 0.2, 20_000
     est = rng.normal(truth, se, n)
     z = stats.norm.ppf(0.975)
-    cover = co.covers(est - z * se, est + z * se, truth)
-    assert cover.mean() == pytest.approx(0.95, abs=0.005)
-    # efficiency of an estimator with the reference's own se: RMS of |error|/se = 1
+    assert co.covers(est - z * se, est + z * se, truth).mean() == pytest.approx(0.95, abs=0.005)
+    # an estimator with the reference's own se: RMS of |error| / se is 1
     assert np.sqrt(np.mean(co.efficiency(est, truth, se) ** 2)) == pytest.approx(1.0, abs=0.02)
+
+
+def test_efficiency_of_an_estimate_one_se_off_is_one():
+    assert co.efficiency([1.2, 0.8, 1.0], 1.0, [0.2, 0.2, 0.1]).tolist() == pytest.approx([1.0, 1.0, 0.0])
+    assert np.isnan(co.efficiency(1.2, 1.0, 0.0))
+
+
+def test_the_efficiency_metric_divides_by_the_canonical_se():
+    """Only coefficients both tables have, and only where the canonical se is positive."""
+    ctx = SimpleNamespace(
+        coefficients={"a": {"estimate": 1.3}, "b": {"estimate": 0.0}, "c": {"estimate": 5.0}},
+        data=SimpleNamespace(canonical={"a": {"se": 0.1}, "b": {"se": 0.0}}),
+        truth=SimpleNamespace(coefficients={"a": 1.0, "b": 1.0, "c": 0.0}),
+    )
+    assert METRICS.get("coef_efficiency").evaluate(ctx) == pytest.approx({"a": 3.0})
+    ctx.data.canonical = None
+    assert METRICS.get("coef_efficiency").evaluate(ctx) is None
+
+
+def test_the_energy_metric_standardises_the_rows_it_is_handed():
+    rng = np.random.default_rng(8)
+    model, truth = rng.normal(size=(50, 2)), rng.normal(size=(50, 2)) * [10.0, 0.1]
+    ctx = SimpleNamespace(joint_rows=(model, truth))
+    assert METRICS.get("energy_distance").evaluate(ctx) == di.standardised_energy_distance(model, truth)
+
+
+# --- normalisation and the registry -----------------------------------------------------
 
 
 def test_normalised_score_endpoints_and_missing_cases():
@@ -117,7 +230,29 @@ def test_normalised_score_endpoints_and_missing_cases():
     assert normalised_score(None, 0.0, 1.0)[0] is None
 
 
-def test_every_metric_declares_face_direction_and_needs():
+def test_every_metric_names_a_face_capabilities_truth_fields_and_a_registered_baseline():
+    capabilities = {f.name for f in dataclasses.fields(Capabilities)}
+    truth_fields = {f.name for f in dataclasses.fields(Truth)}
     for name in METRICS.names():
         m = METRICS.get(name)
-        assert m.name == name and m.face and m.direction and m.requires and m.description
+        assert m.name == name and m.description
+        assert m.face in FACES and m.direction in DIRECTIONS
+        assert m.requires and set(m.requires) <= capabilities, name
+        assert set(m.truth) <= truth_fields, name
+        assert m.naive in MODELS.names(), name
+
+
+def test_a_metric_is_built_by_keyword_and_checks_its_face():
+    fields = dict(direction="lower", requires=("conditional",), truth=(), evaluate=lambda ctx: 0.0)
+    with pytest.raises(TypeError):
+        Metric(
+            "x", "distribution", "lower", ("conditional",), (), lambda ctx: 0.0, "d", "linear_gaussian"
+        )  # positional on purpose
+    with pytest.raises(ValueError, match="face"):
+        Metric(name="x", face="variance", description="d", naive="linear_gaussian", **fields)
+
+
+def test_metric_keys_round_trip():
+    assert split_key(join_key("coef_error", "tau")) == ("coef_error", "tau")
+    assert split_key(join_key("crps", None)) == ("crps", None)
+    assert join_key("crps", "") == "crps"
