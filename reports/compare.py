@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from dgpbench.benchmarks.metrics.base import split_key
 from dgpbench.vocabulary import FACES, face_order
 
 Key = tuple[str, str, str, str]
@@ -63,7 +64,7 @@ def metric_deltas(
 ) -> list[dict[str, Any]]:
     """One row per (generator, model, face, metric) in either run (aggregated leaderboard rows).
 
-    ``directions`` maps a metric name (the part before ``[``) to lower / higher / nominal.
+    ``directions`` maps a metric name (without its ``[key]``) to lower / higher / nominal.
     """
     a = {_key(r): r for r in rows_a}
     b = {_key(r): r for r in rows_b}
@@ -76,7 +77,7 @@ def metric_deltas(
         se = combined_se(ra["se"] if ra else None, rb["se"] if rb else None)
         exceeds = None if delta is None or se is None else abs(delta) > se
         sa, sb = (ra["score"] if ra else None), (rb["score"] if rb else None)
-        direction = directions.get(k[3].split("[", 1)[0])
+        direction = directions.get(split_key(k[3])[0])
         out.append(
             {
                 "generator": k[0],

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from dgpbench.reports import compare as cmp
 from dgpbench.reports import leaderboard as lb
-from dgpbench.reports.data import RunData, duration, metric_info, when
+from dgpbench.reports.data import RunData, duration, when
 from dgpbench.reports.published import PUBLISHED
 from dgpbench.reports.views import REPORT_VIEWS, View, build
 from dgpbench.vocabulary import FACES
@@ -136,7 +136,7 @@ def best_runs(store) -> tuple[list[dict], list[dict]]:
     best: dict[tuple[str, str], dict] = {}
     runs, tried = [], defaultdict(int)
     for run in store.runs():
-        data = RunData.load(store, run["run_id"], info={}, figures=False)
+        data = RunData.load(store, run["run_id"], figures=False)
         meta = data.meta()
         runs.append(meta | {"started_at": run["started_at"]})
         for s in data.summary:
@@ -226,11 +226,13 @@ class FaceDeltas(View):
 
 
 class MetricDeltas(View):
+    """A metric's direction is the one run A stored with it (run B's for a metric only B has)."""
+
     name, title, order = "cmp_metrics", "Every metric, A → B", 30
 
     def context(self, pair: tuple[RunData, RunData]) -> dict[str, Any] | None:
         a, b = pair
-        directions = {name: m.direction for name, m in a.info.items()}
+        directions = {name: m["direction"] for name, m in (b.info | a.info).items()}
         rows = cmp.metric_deltas(a.rows, b.rows, directions)
         if not rows:
             return None
@@ -243,9 +245,8 @@ class MetricDeltas(View):
 
 
 def render_compare(store, run_a: str, run_b: str) -> str:
-    info = metric_info()
-    a = RunData.load(store, run_a, info, figures=False)
-    b = RunData.load(store, run_b, info, figures=False)
+    a = RunData.load(store, run_a, figures=False)
+    b = RunData.load(store, run_b, figures=False)
     views = build([CompareHeader(), FaceDeltas(), MetricDeltas()], (a, b))
     return render(
         "compare.html.j2", f"dgpbench compare · {a.run_id} → {b.run_id}", views, run_a=a.run_id, run_b=b.run_id

@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from dgpbench.benchmarks.metrics import normalised_score
+from dgpbench.benchmarks.metrics.base import normalised_score
 from dgpbench.vocabulary import FACES, face_order
 
 

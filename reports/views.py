@@ -16,10 +16,10 @@ from typing import Any
 
 from dgpbench.reports import figures as fig
 from dgpbench.reports import leaderboard as lb
-from dgpbench.reports.data import STATUS_ORDER, RunData
+from dgpbench.reports.data import RunData
 from dgpbench.reports.leaderboard import _mean_se
 from dgpbench.reports.published import published_for
-from dgpbench.vocabulary import FACES
+from dgpbench.vocabulary import FACES, FAILED_STATUSES
 
 
 class View:
@@ -122,7 +122,7 @@ class Failures(View):
     def context(self, data: RunData) -> dict[str, Any]:
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for c in data.cells:
-            if c["status"] not in ("ok", "skipped"):
+            if c["status"] in FAILED_STATUSES:
                 groups[(c["status"], c["generator"], c["model"], _headline(c["error"]))].append(c)
         order = {g: i for i, g in enumerate(data.generators)}
         failed = [
@@ -138,7 +138,7 @@ class Failures(View):
             for (st, g, m, head), cs in sorted(
                 groups.items(),
                 key=lambda kv: (
-                    STATUS_ORDER.index(kv[0][0]) if kv[0][0] in STATUS_ORDER else 9,
+                    FAILED_STATUSES.index(kv[0][0]),
                     order.get(kv[0][1], 999),
                     kv[0][2],
                     kv[0][3],
