@@ -18,7 +18,7 @@ from dgpbench.benchmarks.metrics.base import normalised_score
 from dgpbench.vocabulary import FACES, face_order
 
 
-def _mean_se(values: list[float]) -> tuple[float | None, float | None]:
+def mean_se(values: list[float]) -> tuple[float | None, float | None]:
     v = [x for x in values if x is not None and math.isfinite(x)]
     if not v:
         return None, None
@@ -44,9 +44,9 @@ def aggregate(metric_rows: list[dict], cells: list[dict]) -> list[dict[str, Any]
         groups[(r["generator"], r["model"], r["face"], r["metric"])].append(r)
     out = []
     for (g, m, face, metric), rows in groups.items():
-        mean, se = _mean_se([r["value"] for r in rows])
-        oracle, _ = _mean_se([r["oracle"] for r in rows])
-        naive, _ = _mean_se([r["naive"] for r in rows])
+        mean, se = mean_se([r["value"] for r in rows])
+        oracle, _ = mean_se([r["oracle"] for r in rows])
+        naive, _ = mean_se([r["naive"] for r in rows])
         normalised = any(r["note"] != "not normalised" for r in rows)
         score, note = normalised_score(mean, oracle, naive) if normalised else (None, "not normalised")
         c = counts.get((g, m), {})
@@ -78,6 +78,12 @@ def aggregate(metric_rows: list[dict], cells: list[dict]) -> list[dict[str, Any]
     return out
 
 
+def overall(summary_row: dict) -> float | None:
+    """The mean of a face-summary row's face scores (over the faces it has): one number per pair."""
+    vals = [summary_row[f] for f in FACES if summary_row.get(f) is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
 def face_summary(rows: list[dict], cells: list[dict]) -> list[dict[str, Any]]:
     """Per (generator, model): mean normalised score of each face, and cell counts."""
     by: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -102,7 +108,7 @@ def face_summary(rows: list[dict], cells: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
-def _fmt(v: float | None, digits: int = 3) -> str:
+def fmt(v: float | None, digits: int = 3) -> str:
     if v is None:
         return "-"
     return f"{v:.{digits}g}" if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}"
@@ -120,8 +126,8 @@ def format_table(summary: list[dict], rows: list[dict], detail: bool = False) ->
             key=lambda s: -(sum(v for v in (s[f] for f in FACES) if v is not None) or -1e9),
         ):
             lines.append(
-                f"{s['model']:<22} {_fmt(s['coefficients']):>13} {_fmt(s['counterfactuals']):>13} "
-                f"{_fmt(s['distribution']):>13} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}"
+                f"{s['model']:<22} {fmt(s['coefficients']):>13} {fmt(s['counterfactuals']):>13} "
+                f"{fmt(s['distribution']):>13} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}"
             )
         if detail:
             lines.append(
@@ -130,8 +136,8 @@ def format_table(summary: list[dict], rows: list[dict], detail: bool = False) ->
             for r in rows:
                 if r["generator"] == g:
                     lines.append(
-                        f"  {r['metric']:<34} {r['model']:<20} {_fmt(r['mean']):>10} {_fmt(r['se']):>9} "
-                        f"{_fmt(r['oracle']):>9} {_fmt(r['naive']):>9} {_fmt(r['score']):>7}"
+                        f"  {r['metric']:<34} {r['model']:<20} {fmt(r['mean']):>10} {fmt(r['se']):>9} "
+                        f"{fmt(r['oracle']):>9} {fmt(r['naive']):>9} {fmt(r['score']):>7}"
                     )
     return "\n".join(lines).lstrip("\n")
 

@@ -115,8 +115,8 @@ def test_compare_marks_deltas_beyond_their_se(pages, report_store):
 
 
 def test_leaderboard_keeps_the_best_run_per_pair(report_store, labels):
-    from dgpbench.reports.html import _overall, best_runs
-    from dgpbench.reports.leaderboard import aggregate, face_summary
+    from dgpbench.reports.html import best_runs
+    from dgpbench.reports.leaderboard import aggregate, face_summary, overall
 
     s = report_store["store"]
     rows, runs = best_runs(s)
@@ -125,7 +125,7 @@ def test_leaderboard_keeps_the_best_run_per_pair(report_store, labels):
     for r in s.runs():
         cells = s.cells(r["run_id"])
         for f in face_summary(aggregate(s.metric_rows(r["run_id"]), cells), cells):
-            per_run[(r["run_id"], f["generator"], f["model"])] = _overall(f)
+            per_run[(r["run_id"], f["generator"], f["model"])] = overall(f)
     for row in rows:
         others = [
             v for (run, g, m), v in per_run.items() if (g, m) == (row["generator"], row["model"]) and v is not None
