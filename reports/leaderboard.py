@@ -114,10 +114,15 @@ def fmt(v: float | None, digits: int = 3) -> str:
     return f"{v:.{digits}g}" if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}"
 
 
+def _column(face: str) -> str:
+    """A face's name as a table column of 13 characters ("counterfactuals" -> "counterfact.")."""
+    return face if len(face) <= 13 else face[:11] + "."
+
+
 def format_table(summary: list[dict], rows: list[dict], detail: bool = False) -> str:
     """A terminal table: per generator, models by mean normalised score per face."""
     lines = []
-    header = f"{'model':<22} {'coefficients':>13} {'counterfact.':>13} {'distribution':>13} {'cells ok':>9}  notes"
+    header = f"{'model':<22} {' '.join(f'{_column(f):>13}' for f in FACES)} {'cells ok':>9}  notes"
     for g in sorted({s["generator"] for s in summary}):
         lines.append(f"\n== {g} ==  (normalised score: 1 = oracle, 0 = naive baseline)")
         lines.append(header)
@@ -125,10 +130,8 @@ def format_table(summary: list[dict], rows: list[dict], detail: bool = False) ->
             (s for s in summary if s["generator"] == g),
             key=lambda s: -(sum(v for v in (s[f] for f in FACES) if v is not None) or -1e9),
         ):
-            lines.append(
-                f"{s['model']:<22} {fmt(s['coefficients']):>13} {fmt(s['counterfactuals']):>13} "
-                f"{fmt(s['distribution']):>13} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}"
-            )
+            scores = " ".join(f"{fmt(s[f]):>13}" for f in FACES)
+            lines.append(f"{s['model']:<22} {scores} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}")
         if detail:
             lines.append(
                 f"  {'metric':<34} {'model':<20} {'mean':>10} {'± se':>9} {'oracle':>9} {'naive':>9} {'score':>7}"
