@@ -16,7 +16,6 @@ import importlib.util
 import os
 import re
 import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +92,6 @@ class Registry:
             raise
         except Exception as exc:  # import failure of a plugin: keep it listed, say why
             e.error = f"{type(exc).__name__}: {exc}"
-            e.error_traceback = traceback.format_exc()
             raise BadInput(f"{self.kind} {name!r} could not be imported: {e.error}") from None
 
     def __contains__(self, name: str) -> bool:
@@ -151,6 +149,8 @@ def _import_file(spec: str) -> None:
     if name in sys.modules:
         return
     loader_spec = importlib.util.spec_from_file_location(name, path)
+    if loader_spec is None or loader_spec.loader is None:  # not for a .py file that exists
+        raise BadInput(f"--plugin {spec!r}: cannot be loaded as a Python module")
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[name] = module  # before running it, as the import system does
     try:

@@ -10,12 +10,15 @@ nominal metric (a target value such as coverage) only "changed".
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dgpbench.benchmarks.metrics.base import split_key
 from dgpbench.vocabulary import FACES, face_order
 
 Key = tuple[str, str, str, str]
+# Every verdict a metric delta can get, in the order the compare page counts them.
+VERDICTS = ("better", "worse", "changed", "within se", "unknown", "same", "only in A", "only in B")
 
 
 def difference(a: float | None, b: float | None, rel_tol: float = 1e-9) -> float | None:
@@ -59,11 +62,11 @@ def _sort_key(k: Key) -> tuple:
 
 
 def metric_deltas(
-    rows_a: list[Mapping], rows_b: list[Mapping], directions: Mapping[str, str | None]
+    rows_a: Sequence[Mapping], rows_b: Sequence[Mapping], directions: Mapping[str, str | None]
 ) -> list[dict[str, Any]]:
     """One row per (generator, model, face, metric) in either run (aggregated leaderboard rows).
 
-    ``directions`` maps a metric name (the part before ``[``) to lower / higher / nominal.
+    ``directions`` maps a metric name (without its ``[key]``) to lower / higher / nominal.
     """
     a = {_key(r): r for r in rows_a}
     b = {_key(r): r for r in rows_b}
@@ -76,7 +79,7 @@ def metric_deltas(
         se = combined_se(ra["se"] if ra else None, rb["se"] if rb else None)
         exceeds = None if delta is None or se is None else abs(delta) > se
         sa, sb = (ra["score"] if ra else None), (rb["score"] if rb else None)
-        direction = directions.get(k[3].split("[", 1)[0])
+        direction = directions.get(split_key(k[3])[0])
         out.append(
             {
                 "generator": k[0],
@@ -103,7 +106,7 @@ def metric_deltas(
     return out
 
 
-def face_deltas(summary_a: list[Mapping], summary_b: list[Mapping]) -> list[dict[str, Any]]:
+def face_deltas(summary_a: Sequence[Mapping], summary_b: Sequence[Mapping]) -> list[dict[str, Any]]:
     """Per (generator, model): each face's mean normalised score in A and B, and B - A."""
     a = {(s["generator"], s["model"]): s for s in summary_a}
     b = {(s["generator"], s["model"]): s for s in summary_b}
@@ -123,7 +126,7 @@ def face_deltas(summary_a: list[Mapping], summary_b: list[Mapping]) -> list[dict
     return out
 
 
-def tally(rows: list[Mapping]) -> dict[str, int]:
+def tally(rows: Sequence[Mapping]) -> dict[str, int]:
     """How many metric deltas fall in each verdict (for the page's headline)."""
     out: dict[str, int] = {}
     for r in rows:

@@ -13,35 +13,26 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dgpbench.benchmarks.metrics.base import split_key
 from dgpbench.reports import leaderboard as lb
 from dgpbench.vocabulary import FACES
 
-STATUS_ORDER = ("error", "diverged", "timeout", "crashed", "skipped")
+if TYPE_CHECKING:
+    from dgpbench.benchmarks.store import Store
+
+# What a report needs of a metric, as the store keeps it with each run (``Store.metric_info``):
+# face, direction, naive baseline, description. Never the live registry, so a report reads a
+# run as it was scored, whatever is registered today.
+MetricInfo = dict[str, dict[str, Any]]
 
 
-def metric_info() -> dict[str, Any]:
-    """Registered metrics by name (an unregistered plugin metric is simply absent)."""
-    from dgpbench.benchmarks.metrics import METRICS
-
-    out = {}
-    for entry in METRICS.entries():
-        try:
-            out[entry.name] = entry.load()
-        except Exception:
-            continue
-    return out
-
-
-def base_metric(name: str) -> str:
-    return name.split("[", 1)[0]
-
-
-def naive_names_by_face(info: dict[str, Any]) -> dict[str, set[str]]:
+def naive_names_by_face(info: MetricInfo) -> dict[str, set[str]]:
+    """Face -> the registered model names some metric of that face declares as its naive baseline."""
     out: dict[str, set[str]] = defaultdict(set)
     for m in info.values():
-        out[m.face].add(m.naive)
+        out[m["face"]].add(m["naive"])
     return out
 
 
@@ -74,10 +65,10 @@ class RunData:
     curves: list[dict]
     rows: list[dict] = field(default_factory=list)  # leaderboard.aggregate
     summary: list[dict] = field(default_factory=list)  # leaderboard.face_summary
-    info: dict[str, Any] = field(default_factory=dict)  # metric name -> Metric
+    info: MetricInfo = field(default_factory=dict)  # metric name -> its stored attributes
 
     @classmethod
-    def load(cls, store, run_id: str | None, info: dict[str, Any] | None = None, *, figures: bool = True) -> RunData:
+    def load(cls, store: Store, run_id: str | None, *, figures: bool = True) -> RunData:
         run = store.run(run_id)
         rid = run["run_id"]
         cells = store.cells(rid)
@@ -88,7 +79,7 @@ class RunData:
             metrics,
             store.estimate_rows(rid) if figures else [],
             store.curve_rows(rid) if figures else [],
-            info=metric_info() if info is None else info,
+            info=store.metric_info(rid),
         )
         data.rows = lb.aggregate(metrics, cells)
         data.summary = lb.face_summary(data.rows, cells)
@@ -143,12 +134,13 @@ class RunData:
         return out
 
     def direction(self, metric: str) -> str | None:
-        m = self.info.get(base_metric(metric))
-        return m.direction if m else None
+        """lower | higher | nominal for a stored metric key (``name`` or ``name[key]``)."""
+        m = self.info.get(split_key(metric)[0])
+        return m["direction"] if m else None
 
     def description(self, metric: str) -> str:
-        m = self.info.get(base_metric(metric))
-        return m.description if m else ""
+        m = self.info.get(split_key(metric)[0])
+        return (m["description"] or "") if m else ""
 
     # -- counts -----------------------------------------------------------------------------
     def status_counts(self) -> dict[str, int]:
@@ -199,6 +191,3 @@ class RunData:
         for r in sorted(rows, key=lambda r: (r["model"], r["seed"] != seed, r["seed"])):
             out.setdefault(r["model"], r["data"])
         return out, seed
-
-    def curve_names(self, generator: str) -> set[str]:
-        return {r["name"] for r in self.curves if r["generator"] == generator}

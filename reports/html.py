@@ -15,17 +15,21 @@ import math
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
 
 from dgpbench.reports import compare as cmp
 from dgpbench.reports import leaderboard as lb
-from dgpbench.reports.data import RunData, duration, metric_info, when
+from dgpbench.reports.data import RunData, duration, when
 from dgpbench.reports.published import PUBLISHED
-from dgpbench.reports.views import REPORT_VIEWS, View, build
+from dgpbench.reports.view import View, build
+from dgpbench.reports.views import REPORT_VIEWS
 from dgpbench.vocabulary import FACES
+
+if TYPE_CHECKING:
+    from dgpbench.benchmarks.store import Store
 
 TEMPLATES = Path(__file__).with_name("templates")
 GREEN, RED, NEUTRAL = (99, 190, 123), (240, 104, 104), (252, 252, 250)
@@ -39,8 +43,8 @@ def num(v: float | None, digits: int = 3) -> str:
         return "–"
     v = float(v)
     if v != 0 and abs(v) < 0.5 * 10**-digits and abs(v) < 1e-3:
-        return lb._fmt(v, digits)  # tiny but not zero: scientific notation
-    return lb._fmt(0.0 if round(v, digits) == 0 else v, digits)
+        return lb.fmt(v, digits)  # tiny but not zero: scientific notation
+    return lb.fmt(0.0 if round(v, digits) == 0 else v, digits)
 
 
 def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> str:
@@ -103,7 +107,7 @@ def _write(text: str, output: str | Path | None, default: Path) -> str:
 # -- the run report ------------------------------------------------------------------------
 
 
-def render_report(store, run_id: str | None = None) -> str:
+def render_report(store: Store, run_id: str | None = None) -> str:
     data = RunData.load(store, run_id)
     meta = data.meta()
     return render(
@@ -114,7 +118,7 @@ def render_report(store, run_id: str | None = None) -> str:
     )
 
 
-def write_report(store, run_id: str | None = None, output: str | Path | None = None) -> str:
+def write_report(store: Store, run_id: str | None = None, output: str | Path | None = None) -> str:
     """Write one run's self-contained report (default ``report-<run_id>.html`` beside the store)."""
     rid = store.run(run_id)["run_id"]
     return _write(render_report(store, rid), output, store.path.parent / f"report-{rid}.html")
@@ -123,20 +127,16 @@ def write_report(store, run_id: str | None = None, output: str | Path | None = N
 # -- the leaderboard across runs -----------------------------------------------------------
 
 
-def _overall(s: dict) -> float | None:
-    vals = [s[f] for f in FACES if s.get(f) is not None]
-    return sum(vals) / len(vals) if vals else None
-
-
-def best_runs(store) -> tuple[list[dict], list[dict]]:
+def best_runs(store: Store) -> tuple[list[dict], list[dict]]:
     """(best row per model x generator over all runs, one summary row per run).
 
     Best = highest mean of the face scores; ties go to the later run.
     """
     best: dict[tuple[str, str], dict] = {}
-    runs, tried = [], defaultdict(int)
+    runs: list[dict] = []
+    tried: dict[tuple[str, str], int] = defaultdict(int)
     for run in store.runs():
-        data = RunData.load(store, run["run_id"], info={}, figures=False)
+        data = RunData.load(store, run["run_id"], figures=False)
         meta = data.meta()
         runs.append(meta | {"started_at": run["started_at"]})
         for s in data.summary:
@@ -144,7 +144,7 @@ def best_runs(store) -> tuple[list[dict], list[dict]]:
             tried[k] += 1
             cand = dict(
                 s,
-                overall=_overall(s),
+                overall=lb.overall(s),
                 run_id=run["run_id"],
                 suite=run["suite_name"],
                 started=meta["started"],
@@ -162,9 +162,7 @@ def best_runs(store) -> tuple[list[dict], list[dict]]:
 class HeatMap(View):
     name, title, order = "heatmap", "Best normalised score per model and generator", 20
 
-    def context(self, rows: list[dict]) -> dict[str, Any] | None:
-        if not rows:
-            return None
+    def context(self, rows: list[dict]) -> dict[str, Any]:
         generators = sorted({r["generator"] for r in rows})
         by_model: dict[str, list[float]] = defaultdict(list)
         for r in rows:
@@ -181,9 +179,7 @@ class HeatMap(View):
 class BestRuns(View):
     name, title, order = "best", "Best run per model × generator", 30
 
-    def context(self, rows: list[dict]) -> dict[str, Any] | None:
-        if not rows:
-            return None
+    def context(self, rows: list[dict]) -> dict[str, Any]:
         gens = sorted({r["generator"] for r in rows})
         pubs = [p for p in PUBLISHED if p.kind == "metric" and any(r["registered"] == p.generator for r in rows)]
         return {"rows": rows, "generators": gens, "published": pubs}
@@ -192,17 +188,18 @@ class BestRuns(View):
 class RunList(View):
     name, title, order = "runs", "Runs in the store", 40
 
-    def context(self, runs: list[dict]) -> dict[str, Any] | None:
-        return {"runs": runs} if runs else None
+    def context(self, runs: list[dict]) -> dict[str, Any]:
+        return {"runs": runs}
 
 
-def render_leaderboard(store) -> str:
+def render_leaderboard(store: Store) -> str:
+    """Every run of the store: an empty store is a page that says so, without tables."""
     rows, runs = best_runs(store)
-    views = build([HeatMap(), BestRuns()], rows) + build([RunList()], runs)
+    views = (build([HeatMap(), BestRuns()], rows) if rows else []) + (build([RunList()], runs) if runs else [])
     return render("leaderboard.html.j2", "dgpbench leaderboard", views, n_runs=len(runs), store_name=store.path.name)
 
 
-def write_leaderboard(store, output: str | Path | None = None) -> str:
+def write_leaderboard(store: Store, output: str | Path | None = None) -> str:
     """Write the leaderboard across every run of the store (default ``leaderboard.html``)."""
     return _write(render_leaderboard(store), output, store.path.parent / "leaderboard.html")
 
@@ -226,33 +223,35 @@ class FaceDeltas(View):
 
 
 class MetricDeltas(View):
+    """A metric's direction is the one run A stored with it (run B's for a metric only B has)."""
+
     name, title, order = "cmp_metrics", "Every metric, A → B", 30
 
     def context(self, pair: tuple[RunData, RunData]) -> dict[str, Any] | None:
         a, b = pair
-        directions = {name: m.direction for name, m in a.info.items()}
+        directions = {name: m["direction"] for name, m in (b.info | a.info).items()}
         rows = cmp.metric_deltas(a.rows, b.rows, directions)
         if not rows:
             return None
         return {
             "rows": rows,
             "tally": cmp.tally(rows),
+            "verdicts": cmp.VERDICTS,
             "faces": [f for f in FACES if any(r["face"] == f for r in rows)],
             "generators": sorted({r["generator"] for r in rows}),
         }
 
 
-def render_compare(store, run_a: str, run_b: str) -> str:
-    info = metric_info()
-    a = RunData.load(store, run_a, info, figures=False)
-    b = RunData.load(store, run_b, info, figures=False)
+def render_compare(store: Store, run_a: str, run_b: str) -> str:
+    a = RunData.load(store, run_a, figures=False)
+    b = RunData.load(store, run_b, figures=False)
     views = build([CompareHeader(), FaceDeltas(), MetricDeltas()], (a, b))
     return render(
         "compare.html.j2", f"dgpbench compare · {a.run_id} → {b.run_id}", views, run_a=a.run_id, run_b=b.run_id
     )
 
 
-def write_compare(store, run_a: str, run_b: str, output: str | Path | None = None) -> str:
+def write_compare(store: Store, run_a: str, run_b: str, output: str | Path | None = None) -> str:
     """Write runs A and B side by side (default ``compare-<a>-<b>.html`` beside the store)."""
     a, b = store.run(run_a)["run_id"], store.run(run_b)["run_id"]
     return _write(render_compare(store, a, b), output, store.path.parent / f"compare-{a}-{b}.html")

@@ -14,11 +14,11 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from dgpbench.benchmarks.metrics import normalised_score
+from dgpbench.benchmarks.metrics.base import normalised_score
 from dgpbench.vocabulary import FACES, face_order
 
 
-def _mean_se(values: list[float]) -> tuple[float | None, float | None]:
+def mean_se(values: list[float]) -> tuple[float | None, float | None]:
     v = [x for x in values if x is not None and math.isfinite(x)]
     if not v:
         return None, None
@@ -44,9 +44,9 @@ def aggregate(metric_rows: list[dict], cells: list[dict]) -> list[dict[str, Any]
         groups[(r["generator"], r["model"], r["face"], r["metric"])].append(r)
     out = []
     for (g, m, face, metric), rows in groups.items():
-        mean, se = _mean_se([r["value"] for r in rows])
-        oracle, _ = _mean_se([r["oracle"] for r in rows])
-        naive, _ = _mean_se([r["naive"] for r in rows])
+        mean, se = mean_se([r["value"] for r in rows])
+        oracle, _ = mean_se([r["oracle"] for r in rows])
+        naive, _ = mean_se([r["naive"] for r in rows])
         normalised = any(r["note"] != "not normalised" for r in rows)
         score, note = normalised_score(mean, oracle, naive) if normalised else (None, "not normalised")
         c = counts.get((g, m), {})
@@ -78,6 +78,12 @@ def aggregate(metric_rows: list[dict], cells: list[dict]) -> list[dict[str, Any]
     return out
 
 
+def overall(summary_row: dict) -> float | None:
+    """The mean of a face-summary row's face scores (over the faces it has): one number per pair."""
+    vals = [summary_row[f] for f in FACES if summary_row.get(f) is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
 def face_summary(rows: list[dict], cells: list[dict]) -> list[dict[str, Any]]:
     """Per (generator, model): mean normalised score of each face, and cell counts."""
     by: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -102,16 +108,21 @@ def face_summary(rows: list[dict], cells: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
-def _fmt(v: float | None, digits: int = 3) -> str:
+def fmt(v: float | None, digits: int = 3) -> str:
     if v is None:
         return "-"
     return f"{v:.{digits}g}" if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}"
 
 
+def _column(face: str) -> str:
+    """A face's name as a table column of 13 characters ("counterfactuals" -> "counterfact.")."""
+    return face if len(face) <= 13 else face[:11] + "."
+
+
 def format_table(summary: list[dict], rows: list[dict], detail: bool = False) -> str:
     """A terminal table: per generator, models by mean normalised score per face."""
     lines = []
-    header = f"{'model':<22} {'coefficients':>13} {'counterfact.':>13} {'distribution':>13} {'cells ok':>9}  notes"
+    header = f"{'model':<22} {' '.join(f'{_column(f):>13}' for f in FACES)} {'cells ok':>9}  notes"
     for g in sorted({s["generator"] for s in summary}):
         lines.append(f"\n== {g} ==  (normalised score: 1 = oracle, 0 = naive baseline)")
         lines.append(header)
@@ -119,10 +130,8 @@ def format_table(summary: list[dict], rows: list[dict], detail: bool = False) ->
             (s for s in summary if s["generator"] == g),
             key=lambda s: -(sum(v for v in (s[f] for f in FACES) if v is not None) or -1e9),
         ):
-            lines.append(
-                f"{s['model']:<22} {_fmt(s['coefficients']):>13} {_fmt(s['counterfactuals']):>13} "
-                f"{_fmt(s['distribution']):>13} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}"
-            )
+            scores = " ".join(f"{fmt(s[f]):>13}" for f in FACES)
+            lines.append(f"{s['model']:<22} {scores} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}")
         if detail:
             lines.append(
                 f"  {'metric':<34} {'model':<20} {'mean':>10} {'± se':>9} {'oracle':>9} {'naive':>9} {'score':>7}"
@@ -130,8 +139,8 @@ def format_table(summary: list[dict], rows: list[dict], detail: bool = False) ->
             for r in rows:
                 if r["generator"] == g:
                     lines.append(
-                        f"  {r['metric']:<34} {r['model']:<20} {_fmt(r['mean']):>10} {_fmt(r['se']):>9} "
-                        f"{_fmt(r['oracle']):>9} {_fmt(r['naive']):>9} {_fmt(r['score']):>7}"
+                        f"  {r['metric']:<34} {r['model']:<20} {fmt(r['mean']):>10} {fmt(r['se']):>9} "
+                        f"{fmt(r['oracle']):>9} {fmt(r['naive']):>9} {fmt(r['score']):>7}"
                     )
     return "\n".join(lines).lstrip("\n")
 

@@ -53,6 +53,20 @@ def test_the_core_imports_no_layer():
     assert not bad, bad
 
 
+def test_reports_read_only_the_store():
+    """Reports know a metric only as the store keeps it with its run: never the metric
+    registry (``dgpbench.benchmarks.metrics`` or a metric module), a model or a generator.
+    Pure helpers of ``dgpbench.benchmarks.metrics.base`` (split_key, normalised_score) are fine."""
+    forbidden = ("dgpbench.models", "dgpbench.generators", "dgpbench.benchmarks.metrics")
+    bad = [
+        f"{path.relative_to(ROOT)} imports {m}"
+        for path in (ROOT / "reports").rglob("*.py")
+        for m, _ in imports_of(path)
+        if any(m == f or m.startswith(f + ".") for f in forbidden) and m != "dgpbench.benchmarks.metrics.base"
+    ]
+    assert not bad, bad
+
+
 def test_heavy_backends_only_inside_their_models():
     bad = []
     for layer in LAYERS + ["dgpbench"]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from dgpbench.benchmarks.cell import Cell, CellResult, canonical_json
+from dgpbench.benchmarks.metrics import selected_metrics
 from dgpbench.benchmarks.store import Store
 
 XSS_MODEL = "<script>alert(1)</script>"
@@ -61,8 +62,9 @@ def _inject_failures(store: Store, run_id: str) -> None:
 
 
 def _second_run(store: Store, suite, run_a: str) -> str:
-    """Run B = run A's cells with every metric value shifted, written through the Store API."""
-    run_b, _ = store.start_run(suite, len(store.cells(run_a)), rerun=True)
+    """Run B = run A's cells with every metric value shifted, written through the Store API
+    (with the suite's metrics stored beside it, as the runner stores them)."""
+    run_b, _ = store.start_run(suite, len(store.cells(run_a)), rerun=True, metrics=selected_metrics(suite.metrics))
     metrics = store.metric_rows(run_a)
     estimates = store.estimate_rows(run_a)
     for c in store.cells(run_a):

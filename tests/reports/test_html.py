@@ -115,8 +115,8 @@ def test_compare_marks_deltas_beyond_their_se(pages, report_store):
 
 
 def test_leaderboard_keeps_the_best_run_per_pair(report_store, labels):
-    from dgpbench.reports.html import _overall, best_runs
-    from dgpbench.reports.leaderboard import aggregate, face_summary
+    from dgpbench.reports.html import best_runs
+    from dgpbench.reports.leaderboard import aggregate, face_summary, overall
 
     s = report_store["store"]
     rows, runs = best_runs(s)
@@ -125,7 +125,7 @@ def test_leaderboard_keeps_the_best_run_per_pair(report_store, labels):
     for r in s.runs():
         cells = s.cells(r["run_id"])
         for f in face_summary(aggregate(s.metric_rows(r["run_id"]), cells), cells):
-            per_run[(r["run_id"], f["generator"], f["model"])] = _overall(f)
+            per_run[(r["run_id"], f["generator"], f["model"])] = overall(f)
     for row in rows:
         others = [
             v for (run, g, m), v in per_run.items() if (g, m) == (row["generator"], row["model"]) and v is not None
@@ -186,3 +186,30 @@ def test_leaderboard_of_an_empty_store(tmp_path):
 
     path = html.write_leaderboard(Store(tmp_path / "empty.sqlite"))
     assert Path(path) == tmp_path / "leaderboard.html" and "0</b> runs" in Path(path).read_text()
+
+
+def test_pages_read_metric_attributes_from_the_store_not_the_registry(report_store, tmp_path):
+    """A metric described and directed differently in the store than in the registry (a plugin
+    redefined since the run) reads as stored: in the report's leaderboard and in compare."""
+    import shutil
+    import sqlite3
+
+    from dgpbench.benchmarks.store import Store
+
+    path = tmp_path / "store.sqlite"
+    src = Store(report_store["path"], create=False)
+    src.db.execute("PRAGMA wal_checkpoint(FULL)")
+    shutil.copy(report_store["path"], path)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE run_metrics SET description = ?, direction = 'higher' WHERE metric = 'crps'",
+            ("as stored <with the run>",),
+        )
+    s = Store(path, create=False)
+    a, b = report_store["run_a"], report_store["run_b"]
+    assert "as stored &lt;with the run&gt; (higher is better)" in html.render_report(s, a)
+    page = html.render_compare(s, a, b)
+    crps = re.findall(r'<td title="distribution: (\w+) is better">crps</td>.*?<td class="delta (\w+)">', page)
+    assert crps and {direction for direction, _ in crps} == {"higher"}
+    verdicts = {verdict for _, verdict in crps}  # every crps rose: better when higher is (unknown on one seed)
+    assert "better" in verdicts and "worse" not in verdicts

@@ -1,0 +1,38 @@
+"""``dgpbench results``: a tidy export of one run's metric rows or estimates (CSV or JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dgpbench.vocabulary import DEFAULT_STORE
+
+# The stable columns of each table (the README documents them; scripts read them by name).
+CELL = ["run_id", "generator", "model", "seed"]
+COLUMNS = {
+    "metrics": [*CELL, "face", "metric", "value", "oracle", "naive", "score", "status"],
+    "estimates": [*CELL, "name", "truth", "estimate", "lower", "upper"],
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("results", help="tidy export of a run's metrics or estimates")
+    p.add_argument("run_id", nargs="?", default=None)
+    p.add_argument("--format", default="csv", choices=["csv", "json"])
+    p.add_argument("--table", default="metrics", choices=list(COLUMNS))
+    p.add_argument("--store", default=DEFAULT_STORE)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from dgpbench.benchmarks.store import Store
+    from dgpbench.reports.leaderboard import to_csv, to_json
+
+    store = Store(args.store, create=False)
+    run_id = store.run(args.run_id)["run_id"]
+    stored = store.metric_rows(run_id) if args.table == "metrics" else store.estimate_rows(run_id)
+    cols = COLUMNS[args.table]
+    rows = [{c: r[c] for c in cols} for r in stored]
+    out = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"
+    sys.stdout.write(out or ",".join(cols) + "\n")
+    return 0

@@ -1,0 +1,75 @@
+"""``dgpbench run``: run a suite (built-in name or YAML path) into the store, resuming by default.
+
+The suite is validated before any work starts or any file is written; Ctrl-C keeps every
+finished cell and exits 130, and the same command resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dgpbench.errors import BadInput
+from dgpbench.vocabulary import DEFAULT_STORE
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("run", help="run a suite (built-in name or YAML path) into the store")
+    p.add_argument("suite")
+    p.add_argument("--store", default=DEFAULT_STORE)
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a module (or .py file) that registers generators/models/metrics",
+    )
+    p.add_argument("--only", default=None, metavar="generator=NAME,model=NAME")
+    p.add_argument("--rerun", action="store_true", help="start a new run instead of resuming")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from dgpbench.benchmarks import runner
+    from dgpbench.benchmarks.store import Store
+    from dgpbench.benchmarks.suite import load
+    from dgpbench.registry import import_plugin
+
+    if args.workers is not None and args.workers < 1:
+        raise BadInput(f"--workers {args.workers}: must be at least 1")
+    for p in args.plugin:
+        import_plugin(p)
+    suite = load(args.suite)  # validated before any work or any file is written
+    only = runner.parse_only(args.only)
+    store = Store(args.store)
+    executor = None
+    if args.scheduler:
+        from dgpbench.benchmarks.executors import dask_executor
+
+        executor = dask_executor(args.scheduler)
+    try:
+        summary = runner.run(
+            suite,
+            store,
+            executor=executor,
+            workers=args.workers,
+            plugins=tuple(args.plugin),
+            only=only,
+            rerun=args.rerun,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: finished cells are stored in {store.path}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        if executor is not None:
+            executor.client.close()
+    print(runner.summary_line(summary))
+    print(f"results: {store.path} (run {summary.run_id}); see `dgpbench leaderboard` and `dgpbench report`")
+    return 0
