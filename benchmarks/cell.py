@@ -1,5 +1,6 @@
-"""A cell is one (generator spec, model spec, seed) with one stable key; ``run_cell`` is the
-pure, picklable function every executor runs: sample, fit, score, return a result row.
+"""``run_cell`` is the pure, picklable function every executor runs on a cell's
+(:class:`~dgpbench.benchmarks.cell_spec.CellSpec`, :class:`~dgpbench.benchmarks.cell_spec.RunSettings`):
+sample, fit, score, return a result row.
 
 ``run_cell`` is the cell boundary, the only place that catches ``Exception``: a model that
 raises or returns non-finite values becomes a row with its status and message, never a lost
@@ -8,50 +9,16 @@ cell. Workers never touch the store; the parent writes what this returns.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dgpbench
-
-
-def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-
-
-@dataclass(frozen=True)
-class Cell:
-    generator: str
-    generator_label: str
-    generator_params: str  # canonical JSON
-    model: str
-    model_label: str
-    model_params: str  # canonical JSON
-    seed: int
-    time_limit: float = 600.0
-    metrics: tuple[str, ...] | None = None
-    plugins: tuple[str, ...] = ()
-    generator_version: str = "1"
-    model_version: str = "1"
-
-    def key(self) -> str:
-        """Names, versions, parameters, seed and dgpbench version: the identity of a result.
-
-        Labels, time limits and metric subsets are presentation, not identity.
-        """
-        doc = {
-            "g": [self.generator, self.generator_version, json.loads(self.generator_params)],
-            "m": [self.model, self.model_version, json.loads(self.model_params)],
-            "seed": self.seed,
-            "dgpbench": dgpbench.__version__,
-        }
-        return hashlib.sha256(canonical_json(doc).encode()).hexdigest()[:20]
+if TYPE_CHECKING:
+    from dgpbench.benchmarks.cell_spec import CellSpec, RunSettings
 
 
 @dataclass
@@ -107,14 +74,14 @@ class PeakRSS:
         return (self.peak - self.start) / 2**20
 
 
-def run_cell(cell: Cell) -> CellResult:
+def run_cell(spec: CellSpec, settings: RunSettings) -> CellResult:
     """Sample, fit, score one cell. Never raises for a model's failure: returns its row."""
-    key = cell.key()
+    key = spec.key()
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
     try:
         with PeakRSS() as mem:
-            result = _run(cell, key, timings)
+            result = _run(spec, settings, key, timings)
         result.peak_mem_mb = round(mem.mb, 1)
     except Exception as exc:  # the cell boundary
         result = CellResult(key, "error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
@@ -123,38 +90,36 @@ def run_cell(cell: Cell) -> CellResult:
     return result
 
 
-def _run(cell: Cell, key: str, timings: dict[str, float]) -> CellResult:
-    from dgpbench.benchmarks import scoring
-    from dgpbench.benchmarks.scoring import figure_data as curves
-    from dgpbench.benchmarks.scoring import score_cell
+def _run(spec: CellSpec, settings: RunSettings, key: str, timings: dict[str, float]) -> CellResult:
+    from dgpbench.benchmarks.scoring import CellData, figure_data, score_cell
     from dgpbench.generators.registry import load_generator
     from dgpbench.models.registry import load_model
     from dgpbench.registry import import_plugin
 
-    for plugin in cell.plugins:
+    for plugin in settings.plugins:
         import_plugin(plugin)
     t = time.perf_counter()
-    generator = load_generator(cell.generator, **json.loads(cell.generator_params))
-    observed, truth = generator.sample(cell.seed)
+    generator = load_generator(spec.generator.name, **spec.generator.params)
+    observed, truth = generator.sample(spec.seed)
     timings["sample_s"] = time.perf_counter() - t
-    model = load_model(cell.model, **json.loads(cell.model_params))
+    model = load_model(spec.model.name, **spec.model.params)
     ok, reason = model.supports(observed)
     if not ok:
         return CellResult(key, "skipped", reason)
     t = time.perf_counter()
-    fitted = model.fit(observed, cell.seed)
+    fitted = model.fit(observed, spec.seed)
     timings["fit_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    data = scoring.CellData(generator, observed, truth, cell.seed)
-    metrics, estimates = score_cell(data, fitted, model.capabilities, cell.metrics)
+    data = CellData(generator, observed, truth, spec.seed)
+    metrics, estimates = score_cell(data, fitted, model.capabilities, settings.metrics)
     timings["score_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    figure_data = curves(data, fitted, model.capabilities)
+    figures = figure_data(data, fitted, model.capabilities)
     timings["curves_s"] = time.perf_counter() - t
     bad = [m["metric"] for m in metrics if m["value"] is not None and not math.isfinite(m["value"])]
     if bad:
         for m in metrics:
             if m["metric"] in bad:
                 m["value"], m["score"], m["note"] = None, None, "non-finite"
-        return CellResult(key, "diverged", f"non-finite values in: {', '.join(bad)}", metrics, estimates, figure_data)
-    return CellResult(key, "ok", "", metrics, estimates, figure_data)
+        return CellResult(key, "diverged", f"non-finite values in: {', '.join(bad)}", metrics, estimates, figures)
+    return CellResult(key, "ok", "", metrics, estimates, figures)

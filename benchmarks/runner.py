@@ -14,21 +14,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dgpbench.benchmarks import suite as suite_mod
-from dgpbench.benchmarks.cell import Cell, CellResult, canonical_json, run_cell
-from dgpbench.benchmarks.executors import LocalExecutor, failure_of
+from dgpbench.benchmarks.cell import CellResult, run_cell
+from dgpbench.benchmarks.cell_spec import CellSpec, ComponentSpec, PlannedCell, RunSettings
+from dgpbench.benchmarks.execution.failures import failure_of
+from dgpbench.benchmarks.execution.local import LocalExecutor
 from dgpbench.benchmarks.metrics import selected_metrics
 from dgpbench.benchmarks.store import Store
 from dgpbench.errors import BadInput
 from dgpbench.generators.registry import load_generator
 from dgpbench.models.registry import load_model
 from dgpbench.registry import import_plugin, plugin_spec
-from dgpbench.vocabulary import DEFAULT_STORE, FAILED_STATUSES
+from dgpbench.vocabulary import DEFAULT_STORE, FAILED_STATUSES, STATUSES
 
 
 @dataclass
 class Plan:
-    cells: list[Cell]
-    skipped: list[tuple[Cell, str]] = field(default_factory=list)
+    """The cells to run, the pairs a model cannot serve (with the reason), and how to run them."""
+
+    settings: RunSettings
+    cells: list[PlannedCell] = field(default_factory=list)
+    skipped: list[tuple[PlannedCell, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -63,7 +68,7 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
     mods = [m for m in suite.models if only.get("model") in (None, m.label, m.name)]
     if not gens or not mods:
         raise BadInput(f"--only {only}: matches no {'generator' if not gens else 'model'} of suite {suite.name!r}")
-    result = Plan([])
+    result = Plan(RunSettings(suite.time_limit, suite.metrics, tuple(plugins)))
     seen: set[str] = set()
     for g in gens:
         generator = load_generator(g.name, **g.params)
@@ -74,28 +79,17 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
             raise BadInput(
                 f"generator {g.label!r} cannot draw its data with {g.params}: {type(exc).__name__}: {exc}"
             ) from None
+        generator_spec = ComponentSpec.of(generator, g.params)
         for m in mods:
             if m.on is not None and g.label not in m.on:
                 continue
             model = load_model(m.name, **m.params)
+            model_spec = ComponentSpec.of(model, m.params)
             ok, reason = model.supports(observed)
             for seed in seeds:
-                cell = Cell(
-                    g.name,
-                    g.label,
-                    canonical_json(g.params),
-                    m.name,
-                    m.label,
-                    canonical_json(m.params),
-                    seed,
-                    suite.time_limit,
-                    suite.metrics,
-                    tuple(plugins),
-                    generator.version,
-                    model.version,
-                )
+                cell = PlannedCell(CellSpec(generator_spec, model_spec, seed), g.label, m.label)
                 if cell.key() in seen:
-                    continue  # two labels with identical specs: one result serves both
+                    continue  # the same process and model named twice: one result serves both
                 seen.add(cell.key())
                 if ok:
                     result.cells.append(cell)
@@ -116,8 +110,53 @@ def run(
     progress: bool = True,
     echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
 ) -> RunSummary:
-    """Run a suite into a store and return what happened. Python face of ``dgpbench run``."""
+    """Run a suite into a store and return what happened. Python face of ``dgpbench run``.
+
+    The executor the run uses, given or a local pool made here, is shut down when the run
+    ends, however it ends.
+    """
     t0 = time.perf_counter()
+    try:
+        started = _start(suite, store, plugins, only, rerun, echo)
+    except (KeyboardInterrupt, Exception):
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    store = started.store
+    if executor is None and started.todo:
+        executor = LocalExecutor(workers, started.plan.settings.time_limit)
+    try:
+        if executor is not None:
+            _execute(executor, started, progress)
+    except KeyboardInterrupt:
+        store.finish_run(started.run_id, "interrupted")
+        raise
+    store.finish_run(started.run_id, "done")
+    return RunSummary(started.run_id, started.resumed, started.counts, started.already, time.perf_counter() - t0)
+
+
+@dataclass
+class _Started:
+    """A run recorded in its store: what is left to run, and the counts so far."""
+
+    store: Store
+    plan: Plan
+    run_id: str
+    resumed: bool
+    todo: list[PlannedCell]
+    already: int
+    counts: dict[str, int]
+
+
+def _start(
+    suite: suite_mod.Suite | str,
+    store: Store | str,
+    plugins: tuple[str, ...],
+    only: dict[str, str] | None,
+    rerun: bool,
+    echo: Callable[[str], None],
+) -> _Started:
+    """Plan the suite, start (or resume) its run in the store and record the skipped pairs."""
     plugins = tuple(plugin_spec(p) for p in plugins)  # a .py path made absolute for the workers
     for p in plugins:
         import_plugin(p)
@@ -125,12 +164,12 @@ def run(
         suite = suite_mod.load(suite)
     if not isinstance(store, Store):
         store = Store(store)
-    the_plan = plan(suite, tuple(plugins), only)
+    the_plan = plan(suite, plugins, only)
     run_id, resumed = store.start_run(
         suite, len(the_plan.cells) + len(the_plan.skipped), rerun, metrics=selected_metrics(suite.metrics)
     )
     done = store.done_keys(run_id)
-    counts = {"ok": 0, "error": 0, "diverged": 0, "timeout": 0, "crashed": 0, "skipped": 0}
+    counts = dict.fromkeys(STATUSES, 0)
     reasons = {}
     for cell, reason in the_plan.skipped:
         reasons[(cell.generator_label, cell.model_label)] = reason
@@ -146,37 +185,33 @@ def run(
         + (f", {already} already done" if already else "")
         + f", store {store.path}"
     )
-    own = executor is None
-    if own and todo:
-        executor = LocalExecutor(workers, suite.time_limit)
-    futures: dict[cf.Future, Cell] = {}
+    return _Started(store, the_plan, run_id, resumed, todo, already, counts)
+
+
+def _execute(executor: cf.Executor, started: _Started, progress: bool) -> None:
+    """Run the cells on ``executor``, storing each result as it arrives, then shut it down --
+    whoever made it: once every cell is in, or at once (queued cells cancelled) when the run is
+    interrupted or the store fails, so that nothing waits for a queue no one will read."""
+    settings = started.plan.settings
+    futures: dict[cf.Future, PlannedCell] = {}
     try:
-        futures = {executor.submit(run_cell, c): c for c in todo}
-        _collect(futures, store, run_id, suite.time_limit, counts, progress)
-    except KeyboardInterrupt:
+        futures = {executor.submit(run_cell, c.spec, settings): c for c in started.todo}
+        _collect(futures, started.store, started.run_id, settings.time_limit, started.counts, progress)
+    except (KeyboardInterrupt, Exception):
         for f in futures:
             f.cancel()
-        if own and executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-            executor = None
-        store.finish_run(run_id, "interrupted")
+        executor.shutdown(wait=True, cancel_futures=True)
         raise
-    except Exception:  # e.g. the store became unwritable: stop at once, do not wait for the queue
-        for f in futures:
-            f.cancel()
-        if own and executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-            executor = None
-        raise
-    finally:
-        if own and executor is not None:
-            executor.shutdown(wait=True)
-    store.finish_run(run_id, "done")
-    return RunSummary(run_id, resumed, counts, already, time.perf_counter() - t0)
+    executor.shutdown(wait=True)
 
 
 def _collect(
-    futures: dict[cf.Future, Cell], store: Store, run_id: str, time_limit: float, counts: dict[str, int], progress: bool
+    futures: dict[cf.Future, PlannedCell],
+    store: Store,
+    run_id: str,
+    time_limit: float,
+    counts: dict[str, int],
+    progress: bool,
 ) -> None:
     from tqdm import tqdm
 
@@ -197,8 +232,8 @@ def _collect(
                 status, message = failure_of(exc, time_limit)
                 result = CellResult(cell.key(), status, message)
             store.write_cell(run_id, cell, result)
-            counts[result.status] = counts.get(result.status, 0) + 1
-            failed = sum(counts.get(s, 0) for s in FAILED_STATUSES)
+            counts[result.status] += 1
+            failed = sum(counts[s] for s in FAILED_STATUSES)
             bar.set_postfix_str(
                 f"{cell.model_label}/{cell.generator_label} {result.status}; failed {failed}",
                 refresh=False,

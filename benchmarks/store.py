@@ -18,11 +18,15 @@ import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dgpbench
 from dgpbench.errors import BadInput
 from dgpbench.vocabulary import DEFAULT_STORE
+
+if TYPE_CHECKING:
+    from dgpbench.benchmarks.cell import CellResult
+    from dgpbench.benchmarks.cell_spec import PlannedCell
 
 APPLICATION_ID = 0x44475042  # "DGPB"
 SCHEMA_VERSION = 2
@@ -65,6 +69,23 @@ MIGRATIONS = {
 # store (never the live registry): a plugin metric unregistered since, or one redefined in a
 # later version, still reads as it was scored.
 METRIC_INFO = ("metric", "face", "direction", "naive", "normalise", "description", "citation")
+
+# What reports read of one run, with the labels its cells are shown under.
+CELL_ROWS = "SELECT * FROM cells WHERE run_id = ? ORDER BY generator, model, seed"
+METRIC_ROWS = (
+    "SELECT c.run_id, c.generator, c.model, c.seed, m.face, m.metric, m.value, m.oracle, m.naive, m.score, c.status,"
+    " m.note FROM metrics m JOIN cells c USING (run_id, cell_key)"
+    " WHERE c.run_id = ? ORDER BY c.generator, c.model, m.metric, c.seed"
+)
+ESTIMATE_ROWS = (
+    "SELECT c.run_id, c.generator, c.model, c.seed, e.name, e.truth, e.truth_kind, e.estimate, e.lower, e.upper"
+    " FROM estimates e JOIN cells c USING (run_id, cell_key)"
+    " WHERE c.run_id = ? ORDER BY c.generator, c.model, e.name, c.seed"
+)
+CURVE_ROWS = (
+    "SELECT c.generator, c.model, c.seed, k.name, k.data FROM curves k JOIN cells c USING (run_id, cell_key)"
+    " WHERE c.run_id = ? ORDER BY c.generator, c.model, c.seed"
+)
 
 
 def _git_commit() -> str | None:
@@ -328,18 +349,10 @@ class Store:
         return dict(rows[0])
 
     # -- cells ------------------------------------------------------------------------------
-    def write_cell(self, run_id: str, cell, result) -> None:
+    def write_cell(self, run_id: str, cell: PlannedCell, result: CellResult) -> None:
         """One cell's row, metrics, estimates and curves in one transaction (or none of them)."""
         t = result.timings
-        spec = {
-            "generator": {
-                "name": cell.generator,
-                "version": cell.generator_version,
-                "params": json.loads(cell.generator_params),
-            },
-            "model": {"name": cell.model, "version": cell.model_version, "params": json.loads(cell.model_params)},
-            "seed": cell.seed,
-        }
+        spec = cell.spec
         with self.transaction() as db:
             for table in ("cells", "metrics", "estimates", "curves"):
                 db.execute(f"DELETE FROM {table} WHERE run_id = ? AND cell_key = ?", (run_id, result.cell_key))
@@ -350,9 +363,9 @@ class Store:
                     result.cell_key,
                     cell.generator_label,
                     cell.model_label,
-                    cell.generator,
-                    cell.model,
-                    cell.seed,
+                    spec.generator.name,
+                    spec.model.name,
+                    spec.seed,
                     result.status,
                     result.error,
                     t.get("fit_s"),
@@ -360,7 +373,7 @@ class Store:
                     t.get("total_s"),
                     result.peak_mem_mb,
                     json.dumps(t),
-                    json.dumps(spec),
+                    json.dumps(spec.to_dict()),
                     time.time(),
                 ),
             )
@@ -403,42 +416,19 @@ class Store:
             )
 
     # -- reading ----------------------------------------------------------------------------
+    def _rows(self, select: str, run_id: str) -> list[dict[str, Any]]:
+        """Rows of a query whose one parameter is the run id, as dicts."""
+        return [dict(r) for r in self.db.execute(select, (run_id,))]
+
     def cells(self, run_id: str) -> list[dict[str, Any]]:
-        return [
-            dict(r)
-            for r in self.db.execute("SELECT * FROM cells WHERE run_id = ? ORDER BY generator, model, seed", (run_id,))
-        ]
+        return self._rows(CELL_ROWS, run_id)
 
     def metric_rows(self, run_id: str) -> list[dict[str, Any]]:
         """Tidy rows: run_id, generator, model, seed, face, metric, value, oracle, naive, score, status."""
-        return [
-            dict(r)
-            for r in self.db.execute(
-                "SELECT c.run_id, c.generator, c.model, c.seed, m.face, m.metric, m.value, m.oracle, m.naive,"
-                " m.score, c.status, m.note FROM metrics m JOIN cells c USING (run_id, cell_key)"
-                " WHERE c.run_id = ? ORDER BY c.generator, c.model, m.metric, c.seed",
-                (run_id,),
-            )
-        ]
+        return self._rows(METRIC_ROWS, run_id)
 
     def estimate_rows(self, run_id: str) -> list[dict[str, Any]]:
-        return [
-            dict(r)
-            for r in self.db.execute(
-                "SELECT c.run_id, c.generator, c.model, c.seed, e.name, e.truth, e.truth_kind, e.estimate, e.lower,"
-                " e.upper FROM estimates e JOIN cells c USING (run_id, cell_key)"
-                " WHERE c.run_id = ? ORDER BY c.generator, c.model, e.name, c.seed",
-                (run_id,),
-            )
-        ]
+        return self._rows(ESTIMATE_ROWS, run_id)
 
     def curve_rows(self, run_id: str) -> list[dict[str, Any]]:
-        return [
-            {**dict(r), "data": json.loads(r["data"])}
-            for r in self.db.execute(
-                "SELECT c.generator, c.model, c.seed, k.name, k.data"
-                " FROM curves k JOIN cells c USING (run_id, cell_key)"
-                " WHERE c.run_id = ? ORDER BY c.generator, c.model, c.seed",
-                (run_id,),
-            )
-        ]
+        return [{**r, "data": json.loads(r["data"])} for r in self._rows(CURVE_ROWS, run_id)]

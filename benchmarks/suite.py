@@ -17,9 +17,10 @@ from typing import Any
 
 import yaml
 
+from dgpbench.benchmarks.cell_spec import DEFAULT_TIME_LIMIT
 from dgpbench.errors import BadInput, closest
 
-TOP_KEYS = {
+TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "description": str,
     "seeds": list,
@@ -32,7 +33,6 @@ REQUIRED = ("name", "seeds", "generators", "models")
 ENTRY_KEYS = ("name", "label", "params", "seeds", "generators")
 MAX_SEED = 2**32 - 1
 MAX_PARAM_INT = 2**53
-DEFAULT_TIME_LIMIT = 600.0
 
 
 @dataclass(frozen=True)

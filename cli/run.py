@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     store = Store(args.store)
     executor = None
     if args.scheduler:
-        from dgpbench.benchmarks.executors import dask_executor
+        from dgpbench.benchmarks.execution.dask import dask_executor
 
         executor = dask_executor(args.scheduler)
     try:
@@ -67,9 +67,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    finally:
-        if executor is not None:
-            executor.client.close()
     print(runner.summary_line(summary))
     print(f"results: {store.path} (run {summary.run_id}); see `dgpbench leaderboard` and `dgpbench report`")
     return 0

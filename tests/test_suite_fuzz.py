@@ -44,15 +44,7 @@ entry_kind = st.sampled_from(["generators", "models"])
 
 
 def _wrong_type(key: str):
-    ok = {
-        "name": str,
-        "description": str,
-        "seeds": list,
-        "time_limit": (int, float),
-        "generators": list,
-        "models": list,
-        "metrics": (str, list),
-    }[key]
+    ok = TOP_KEYS[key]
     return junk.filter(lambda v: isinstance(v, bool) or not isinstance(v, ok))
 
 

@@ -17,11 +17,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,13 +31,13 @@ OVERHEAD_TARGET_MS = 50
 SPEEDUP_TARGET = 1.7
 
 
-def _cells(n: int):
+def _plan(n: int):
     from dgpbench.benchmarks.runner import plan
 
-    return plan(tiny_suite(n), (PLUGIN,)).cells
+    return plan(tiny_suite(n), (PLUGIN,))
 
 
-def direct_ms(cells) -> float:
+def direct_ms(the_plan) -> float:
     """Median ms of the work itself: sample, fit, score (no harness around it)."""
     from dgpbench.benchmarks import scoring
     from dgpbench.benchmarks.scoring import score_cell
@@ -45,28 +45,30 @@ def direct_ms(cells) -> float:
     from dgpbench.models.registry import load_model
 
     times = []
-    for c in cells:
+    for c in the_plan.cells:
+        spec = c.spec
         t = time.perf_counter()
-        generator = load_generator(c.generator, **json.loads(c.generator_params))
-        observed, truth = generator.sample(c.seed)
-        model = load_model(c.model, **json.loads(c.model_params))
-        fitted = model.fit(observed, c.seed)
-        score_cell(scoring.CellData(generator, observed, truth, c.seed), fitted, model.capabilities, c.metrics)
+        generator = load_generator(spec.generator.name, **spec.generator.params)
+        observed, truth = generator.sample(spec.seed)
+        model = load_model(spec.model.name, **spec.model.params)
+        fitted = model.fit(observed, spec.seed)
+        data = scoring.CellData(generator, observed, truth, spec.seed)
+        score_cell(data, fitted, model.capabilities, the_plan.settings.metrics)
         times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
 
 
-def run_cell_store_ms(cells, folder: Path) -> float:
+def run_cell_store_ms(the_plan, folder: Path) -> float:
     """Median ms of ``run_cell`` plus writing its row to the store, in this process."""
     from dgpbench.benchmarks.cell import run_cell
     from dgpbench.benchmarks.store import Store
 
     store = Store(folder / "inproc.sqlite")
-    run_id, _ = store.start_run(tiny_suite(len(cells), name="inproc"), len(cells))
+    run_id, _ = store.start_run(tiny_suite(len(the_plan.cells), name="inproc"), len(the_plan.cells))
     times = []
-    for c in cells:
+    for c in the_plan.cells:
         t = time.perf_counter()
-        store.write_cell(run_id, c, run_cell(c))
+        store.write_cell(run_id, c, run_cell(c.spec, the_plan.settings))
         times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
 
@@ -106,13 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     from dgpbench.registry import import_plugin
 
     import_plugin(PLUGIN)
-    cells = _cells(args.cells)
-    direct_ms(cells[:5])  # warm imports and caches
+    the_plan = _plan(args.cells)
+    direct_ms(replace(the_plan, cells=the_plan.cells[:5]))  # warm imports and caches
     ok = True
     with tempfile.TemporaryDirectory(prefix="dgpbench-harness-") as tmp:
         folder = Path(tmp)
-        direct = direct_ms(cells)
-        inproc = run_cell_store_ms(cells, folder)
+        direct = direct_ms(the_plan)
+        inproc = run_cell_store_ms(the_plan, folder)
         pool = pool_ms(args.cells, folder)
         print(f"harness overhead per cell (median of {args.cells} tiny cells, target < {OVERHEAD_TARGET_MS} ms)")
         print(f"  {'direct call (sample, fit, score)':<44}{direct:8.1f} ms")

@@ -92,8 +92,10 @@ def measure_one(kind: str, workers: int, n_cells: int, folder: str, scheduler: s
     store = Store(Path(folder) / f"{kind}-{workers}-{n_cells}.sqlite")
     executor = None
     if kind == "dask":
-        from dgpbench.benchmarks.executors import DaskExecutor
+        from dgpbench.benchmarks.execution.dask import DaskExecutor
 
+        if scheduler is None:
+            raise ValueError("a dask measurement needs the scheduler's address")
         executor = DaskExecutor(scheduler)
     with RSSSampler() as rss:
         t0 = time.perf_counter()
@@ -108,8 +110,6 @@ def measure_one(kind: str, workers: int, n_cells: int, folder: str, scheduler: s
             echo=lambda s: None,
         )
         wall = time.perf_counter() - t0
-    if executor is not None:
-        executor.shutdown()
     assert summary.counts["ok"] == n_cells, summary.counts
     return {
         "executor": kind,
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure_one(args.one, args.workers, args.cells, args.folder, args.scheduler)))
         return 0
 
-    from dgpbench.benchmarks.executors import DaskProcesses
+    from dgpbench.benchmarks.perf.dask_cluster import DaskProcesses
 
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; tiny cells", flush=True)
     rows = []

@@ -39,6 +39,12 @@ def suite_yaml(
     return "\n".join(lines) + "\n"
 
 
+def run_args(suite: str | os.PathLike, store: str | os.PathLike, *target: str) -> tuple[str, ...]:
+    """``run SUITE --store STORE --plugin PLUGIN --no-progress`` and where to run it
+    (``--workers N`` or ``--scheduler ADDRESS``)."""
+    return ("run", str(suite), "--store", str(store), "--plugin", PLUGIN, "--no-progress", *target)
+
+
 def dgpbench(*args: str) -> list[str]:
     return [sys.executable, "-m", "dgpbench.cli.main", *args]
 

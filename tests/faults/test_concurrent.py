@@ -7,7 +7,7 @@ import multiprocessing
 import subprocess
 
 import pytest
-from faults_support import PLUGIN, cell_rows, dgpbench, suite_yaml
+from faults_support import cell_rows, dgpbench, run_args, suite_yaml
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -20,9 +20,7 @@ def test_two_runs_into_one_store_at_once(tmp_path):
         path.write_text(suite_yaml(["{name: fault_sleep, params: {seconds: 0.1}}"], list(range(6)), name=name))
         procs.append(
             subprocess.Popen(
-                dgpbench(
-                    "run", str(path), "--store", str(store), "--plugin", PLUGIN, "--workers", "1", "--no-progress"
-                ),
+                dgpbench(*run_args(path, store, "--workers", "1")),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -44,7 +42,8 @@ def test_two_runs_into_one_store_at_once(tmp_path):
 
 def _write_cells(folder: str, name: str, trials: int, barrier) -> None:
     from dgpbench.benchmarks import suite as suite_mod
-    from dgpbench.benchmarks.cell import Cell, CellResult
+    from dgpbench.benchmarks.cell import CellResult
+    from dgpbench.benchmarks.cell_spec import CellSpec, ComponentSpec, PlannedCell
     from dgpbench.benchmarks.store import Store
 
     suite = suite_mod.Suite(
@@ -68,7 +67,8 @@ def _write_cells(folder: str, name: str, trials: int, barrier) -> None:
         store = Store(f"{folder}/{trial}/s.sqlite")  # all processes create this store at once
         run_id, _ = store.start_run(suite, 10, rerun=True)
         for seed in range(10):
-            cell = Cell("heteroscedastic", "h", "{}", "ols", "ols", "{}", seed)
+            spec = CellSpec(ComponentSpec("heteroscedastic", "1"), ComponentSpec("ols", "1"), seed)
+            cell = PlannedCell(spec, "h", "ols")
             store.write_cell(run_id, cell, CellResult(cell.key(), "ok", metrics=[metric]))
         store.finish_run(run_id)
         store.close()

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from faults_support import PLUGIN, cell_rows, dgpbench, kill_group, metric_values, run_cli, suite_yaml
+from faults_support import cell_rows, dgpbench, kill_group, metric_values, run_args, run_cli, suite_yaml
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -55,17 +55,7 @@ def test_a_dask_worker_killed_mid_run_loses_no_cell(dask_cluster, tmp_path):
     (tmp_path / "suite.yaml").write_text(suite_yaml([model], seeds))
     store = tmp_path / "s.sqlite"
     proc = subprocess.Popen(
-        dgpbench(
-            "run",
-            str(tmp_path / "suite.yaml"),
-            "--store",
-            str(store),
-            "--plugin",
-            PLUGIN,
-            "--scheduler",
-            dask_cluster.address,
-            "--no-progress",
-        ),
+        dgpbench(*run_args(tmp_path / "suite.yaml", store, "--scheduler", dask_cluster.address)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

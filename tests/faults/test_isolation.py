@@ -5,7 +5,7 @@ and on a Dask cluster alike."""
 from __future__ import annotations
 
 import pytest
-from faults_support import PLUGIN, cell_rows, run_cli, suite_yaml
+from faults_support import cell_rows, run_args, run_cli, suite_yaml
 
 EXPECTED = {
     "fault_ok": "ok",
@@ -30,17 +30,7 @@ def test_each_failure_is_a_row_and_the_run_goes_on(where, tmp_path, request):
     target = ["--workers", "2"]
     if where == "dask":
         target = ["--scheduler", request.getfixturevalue("dask_cluster").address]
-    out = run_cli(
-        "run",
-        str(tmp_path / "suite.yaml"),
-        "--store",
-        str(store),
-        "--plugin",
-        PLUGIN,
-        "--no-progress",
-        *target,
-        timeout=150,
-    )
+    out = run_cli(*run_args(tmp_path / "suite.yaml", store, *target), timeout=150)
     assert out.returncode == 0, out.stderr
     rows = cell_rows(store)
     detail = f"{[(r['model'], r['status'], r['error'][:300]) for r in rows]}\n{out.stderr}"

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from faults_support import PLUGIN, cell_rows, dgpbench, kill_group, run_cli, suite_yaml
+from faults_support import cell_rows, dgpbench, kill_group, run_args, run_cli, suite_yaml
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -17,17 +17,7 @@ pytestmark = pytest.mark.timeout(300)
 def test_sigkilled_run_resumes_without_loss_or_duplicates(tmp_path):
     seeds = list(range(8))
     (tmp_path / "suite.yaml").write_text(suite_yaml(["{name: fault_sleep, params: {seconds: 0.5}}"], seeds))
-    args = (
-        "run",
-        str(tmp_path / "suite.yaml"),
-        "--store",
-        str(tmp_path / "s.sqlite"),
-        "--plugin",
-        PLUGIN,
-        "--workers",
-        "1",
-        "--no-progress",
-    )
+    args = run_args(tmp_path / "suite.yaml", tmp_path / "s.sqlite", "--workers", "1")
     proc = subprocess.Popen(dgpbench(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 120

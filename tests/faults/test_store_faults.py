@@ -29,12 +29,14 @@ def _error_line(capsys) -> str:
 
 def _real_store(path: Path) -> None:
     from dgpbench.benchmarks import suite as suite_mod
-    from dgpbench.benchmarks.cell import Cell, CellResult
+    from dgpbench.benchmarks.cell import CellResult
+    from dgpbench.benchmarks.cell_spec import CellSpec, ComponentSpec, PlannedCell
 
     store = Store(path)
     run_id, _ = store.start_run(suite_mod.parse(SUITE), 40)
     for seed in range(40):
-        cell = Cell("heteroscedastic", "h", "{}", "ols", "ols", "{}", seed)
+        spec = CellSpec(ComponentSpec("heteroscedastic", "1"), ComponentSpec("ols", "1"), seed)
+        cell = PlannedCell(spec, "h", "ols")
         store.write_cell(run_id, cell, CellResult(cell.key(), "ok", curves={"c": list(range(200))}))
     store.close()
 

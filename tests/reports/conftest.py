@@ -10,12 +10,12 @@ matplotlib would otherwise parse as mathtext). Failed and timed-out cells and a 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from dgpbench.benchmarks.cell import Cell, CellResult, canonical_json
+from dgpbench.benchmarks.cell import CellResult
+from dgpbench.benchmarks.cell_spec import CellSpec, ComponentSpec, PlannedCell
 from dgpbench.benchmarks.metrics import selected_metrics
 from dgpbench.benchmarks.store import Store
 
@@ -44,20 +44,12 @@ metrics: all
 
 def _inject_failures(store: Store, run_id: str) -> None:
     """An error and a timeout cell, as the runner records them."""
-    base = Cell(
-        "did_panel",
-        "did_panel",
-        canonical_json({"n_units": 12}),
-        "linear_gaussian",
-        "broken <model>",
-        canonical_json({}),
-        0,
-    )
+    generator, model = ComponentSpec("did_panel", "1", {"n_units": 12}), ComponentSpec("linear_gaussian", "1")
     for seed, status, msg in (
         (0, "error", "Traceback (most recent call last):\n  ...\nValueError: boom <b>"),
         (1, "timeout", "cell exceeded its time limit of 120 s"),
     ):
-        cell = replace(base, seed=seed)
+        cell = PlannedCell(CellSpec(generator, model, seed), "did_panel", "broken <model>")
         store.write_cell(run_id, cell, CellResult(cell.key(), status, msg, timings={"total_s": 1.5}))
 
 
@@ -68,16 +60,7 @@ def _second_run(store: Store, suite, run_a: str) -> str:
     metrics = store.metric_rows(run_a)
     estimates = store.estimate_rows(run_a)
     for c in store.cells(run_a):
-        spec = json.loads(c["spec"])
-        cell = Cell(
-            c["generator_name"],
-            c["generator"],
-            canonical_json(spec["generator"]["params"]),
-            c["model_name"],
-            c["model"],
-            canonical_json(spec["model"]["params"]),
-            c["seed"],
-        )
+        cell = PlannedCell(CellSpec.from_dict(json.loads(c["spec"])), c["generator"], c["model"])
         mine = [
             m for m in metrics if (m["generator"], m["model"], m["seed"]) == (c["generator"], c["model"], c["seed"])
         ]

@@ -1,0 +1,59 @@
+"""Cells on an existing Dask cluster: a ``distributed.Client(address).get_executor()`` -- the
+same runner code, nothing home-made about scheduling, retries or data transfer.
+
+Dask runs tasks in threads of a long-lived worker process, where a thread can be neither
+killed nor limited, so each cell runs in a cell process the Dask worker starts and can kill
+(:mod:`~dgpbench.benchmarks.execution.cell_process`). A Dask worker that dies is Dask's
+business: the scheduler reruns its cells elsewhere and, after
+``distributed.scheduler.allowed-failures`` deaths, raises ``KilledWorker``, which the runner
+records as ``crashed``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from typing import Any
+
+from dgpbench.benchmarks.cell import run_cell
+from dgpbench.benchmarks.execution.cell_process import run_cell_isolated
+from dgpbench.errors import BadInput
+
+
+class DaskExecutor(cf.Executor):
+    """Cells on an existing Dask cluster, through ``Client(address).get_executor()``.
+
+    ``submit(run_cell, spec, settings)`` runs :func:`run_cell_isolated` on a worker (the cell
+    in a cell process with its time limit); any other function is submitted as it is.
+    """
+
+    def __init__(self, address: str, connect_timeout: float = 10.0):
+        from distributed import Client
+        from distributed.comm import get_address_host_port
+
+        try:  # a malformed address fails here, not in a Client that then hangs on close
+            get_address_host_port(address)
+        except ValueError as exc:
+            raise BadInput(
+                f"--scheduler {address!r}: not a Dask scheduler address ({exc}); write tcp://HOST:PORT"
+            ) from None
+        except NotImplementedError:  # a backend without host and port (inproc://, ucx://): let Dask judge
+            pass
+        try:
+            self.client = Client(address, timeout=f"{connect_timeout}s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise BadInput(f"--scheduler {address!r}: cannot connect to a Dask scheduler: {exc}") from None
+        self.address = address
+        self._executor = self.client.get_executor(pure=False)
+
+    def submit(self, fn, /, *args: Any, **kwargs: Any) -> cf.Future:
+        return self._executor.submit(run_cell_isolated if fn is run_cell else fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop submitting and close the client (closing it again later is harmless)."""
+        self._executor.shutdown(wait=wait and not cancel_futures)
+        self.client.close()
+
+
+def dask_executor(address: str) -> DaskExecutor:
+    """An executor on an existing Dask cluster (``dask scheduler`` / ``dask worker``)."""
+    return DaskExecutor(address)
