@@ -11,13 +11,14 @@ MODELS = Registry(
     "model",
     "dgpbench.models",
     {
-        # reference estimators (statsmodels) and naive baselines
+        # reference estimators (statsmodels)
         "ols": "dgpbench.models.reference:OLS",
         "twfe": "dgpbench.models.reference:TWFE",
         "mixedlm": "dgpbench.models.reference:MixedLM",
-        "linear_gaussian": "dgpbench.models.reference:LinearGaussian",
-        "diff_in_means": "dgpbench.models.reference:DiffInMeans",
-        "s_learner": "dgpbench.models.reference:SLearner",
+        # naive baselines (statsmodels)
+        "linear_gaussian": "dgpbench.models.baselines:LinearGaussian",
+        "diff_in_means": "dgpbench.models.baselines:DiffInMeans",
+        "s_learner": "dgpbench.models.baselines:SLearner",
         # TensorFlow Probability
         "mdn": "dgpbench.models.tfp.mdn:MDN",
         "glmm_vi": "dgpbench.models.tfp.glmm_vi:GlmmVI",
