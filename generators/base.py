@@ -6,7 +6,6 @@ against and lives in a separate object, so no truth column can leak through the 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -191,7 +190,3 @@ def random_split(n: int, rng: np.random.Generator, fractions=(1.0, 0.0, 0.0)) ->
     counts[0] = n - counts[1:].sum()
     labels = np.repeat(np.array(SPLITS), counts)
     return labels[rng.permutation(n)]
-
-
-def fields_of(params: Any) -> list[str]:
-    return [f.name for f in dataclasses.fields(params)]

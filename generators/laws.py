@@ -94,18 +94,37 @@ class GaussianGLMLaw(NormalLaw):
         return np.full(len(X), self.residual_sd)
 
 
-class BernoulliLaw(ConditionalLaw):
-    """y | X ~ Bernoulli(expit(eta)) (logit link)."""
+class LinkLaw(ConditionalLaw):
+    """y | X with mean ``inverse_link(eta(X))`` and sd ``sqrt(variance(mean))``: a GLM family."""
 
     def __init__(self, eta: LinearPredictor):
         self.eta = eta
 
+    @staticmethod
+    def inverse_link(eta: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def variance(mean: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
     def mean(self, X: pd.DataFrame) -> np.ndarray:
-        return special.expit(self.eta(X))
+        return self.inverse_link(self.eta(X))
 
     def sd(self, X: pd.DataFrame) -> np.ndarray:
-        p = self.mean(X)
-        return np.sqrt(p * (1.0 - p))
+        return np.sqrt(self.variance(self.mean(X)))
+
+
+class BernoulliLaw(LinkLaw):
+    """y | X ~ Bernoulli(expit(eta)) (logit link)."""
+
+    @staticmethod
+    def inverse_link(eta: np.ndarray) -> np.ndarray:
+        return special.expit(eta)
+
+    @staticmethod
+    def variance(mean: np.ndarray) -> np.ndarray:
+        return mean * (1.0 - mean)
 
     def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         # from the logit, stably: log p = -log(1 + e^-eta), log(1 - p) = -log(1 + e^eta)
@@ -117,17 +136,16 @@ class BernoulliLaw(ConditionalLaw):
         return (rng.random(len(X)) < self.mean(X)).astype(np.int64)
 
 
-class PoissonLaw(ConditionalLaw):
+class PoissonLaw(LinkLaw):
     """y | X ~ Poisson(exp(eta)) (log link)."""
 
-    def __init__(self, eta: LinearPredictor):
-        self.eta = eta
+    @staticmethod
+    def inverse_link(eta: np.ndarray) -> np.ndarray:
+        return np.exp(eta)
 
-    def mean(self, X: pd.DataFrame) -> np.ndarray:
-        return np.exp(self.eta(X))
-
-    def sd(self, X: pd.DataFrame) -> np.ndarray:
-        return np.sqrt(self.mean(X))
+    @staticmethod
+    def variance(mean: np.ndarray) -> np.ndarray:
+        return mean
 
     def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         y, mu = np.asarray(y, float), self.mean(X)

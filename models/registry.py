@@ -3,8 +3,8 @@ imports TensorFlow or PyTorch); entry-point group ``dgpbench.models`` for third 
 
 from __future__ import annotations
 
-from typing import Any
-
+from dgpbench.generators.registry import lookups
+from dgpbench.models.base import Model
 from dgpbench.registry import Registry
 
 MODELS = Registry(
@@ -31,11 +31,4 @@ MODELS = Registry(
     },
 )
 
-
-def model_class(name: str) -> type:
-    return MODELS.get(name)
-
-
-def load_model(name: str, **params: Any):
-    """Build a registered model by name with validated hyperparameters."""
-    return model_class(name)(**params)
+model_class, load_model = lookups(MODELS, Model)

@@ -49,6 +49,7 @@ from scipy.stats import norm
 
 from dgpbench.generators.base import Observed, coefficient_table
 from dgpbench.models.base import Capabilities, Fitted, Model
+from dgpbench.models.outcomes import softplus
 from dgpbench.models.tfp._glmm_start import moment_start
 from dgpbench.params import param
 
@@ -78,10 +79,6 @@ class GlmmVIParams:
     draws: int = param(1000, "posterior draws kept for predictions", ge=10)
 
 
-def _softplus(z):
-    return np.logaddexp(0.0, z)
-
-
 def _inv_softplus(x):
     x = np.asarray(x, float)
     return x + np.log(-np.expm1(-x))
@@ -89,7 +86,7 @@ def _inv_softplus(x):
 
 def _softplus_mean(loc: float, sd: float) -> float:
     """E[softplus(Z)], Z ~ Normal(loc, sd), by Gauss-Hermite quadrature (deterministic)."""
-    return float(np.sum(_GH_WEIGHTS * _softplus(loc + sd * _GH_NODES)))
+    return float(np.sum(_GH_WEIGHTS * softplus(loc + sd * _GH_NODES)))
 
 
 # ---------------------------------------------------------------------------------- fitted
@@ -310,19 +307,19 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
         yield tfd.Independent(lik, 1, name="y")
 
     joint = tfd.JointDistributionCoroutine(model)
-    softplus = tfb.Softplus()
+    softplus_bijector = tfb.Softplus()
 
     def target_log_prob(theta):
         """log p(sds, beta, u, y) at the model point of ``theta`` + the softplus Jacobian."""
         raw = theta[..., :n_sd]
-        sds = softplus.forward(raw)
+        sds = softplus_bijector.forward(raw)
         beta = tf.linalg.matvec(Lt, theta[..., n_sd : n_sd + n_fixed])
         u = theta[..., n_sd + n_fixed :] + tf.linalg.matvec(Mt, beta)
         parts = [sds[..., i] for i in range(n_sd)] + [beta, u, yt]
-        return joint.log_prob(*parts) + tf.reduce_sum(softplus.forward_log_det_jacobian(raw, 0), -1)
+        return joint.log_prob(*parts) + tf.reduce_sum(softplus_bijector.forward_log_det_jacobian(raw, 0), -1)
 
     loc_var = tf.Variable(start_loc.astype(np.float32), name="loc")
-    scale_var = tfp.util.TransformedVariable(start_sd.astype(np.float32), softplus, name="scale")
+    scale_var = tfp.util.TransformedVariable(start_sd.astype(np.float32), softplus_bijector, name="scale")
     surrogate = tfd.MultivariateNormalDiag(loc=loc_var, scale_diag=scale_var)
     optimizer = tf_keras.optimizers.Adam(p.lr)
     optimizer.build(surrogate.trainable_variables)  # slots now, not inside the traced step
@@ -366,13 +363,13 @@ def _fit(p: GlmmVIParams, observed: Observed, seed: int) -> GlmmVIFitted:
     theta = loc + scale * rng.standard_normal((p.draws, len(loc)))
     beta = theta[:, sl_w] @ L.T
     draws = {
-        "group_sd": _softplus(theta[:, 0]),
+        "group_sd": softplus(theta[:, 0]),
         "beta": beta,
         "u": theta[:, sl_v] + beta @ M.T,
         "new_group": rng.standard_normal(p.draws),
     }
     if p.family == "normal":
-        draws["residual_sd"] = _softplus(theta[:, 1])
+        draws["residual_sd"] = softplus(theta[:, 1])
     info = {"steps": p.steps, "final_loss": float(np.mean(losses[-n_avg:])), "fit_seconds": time.perf_counter() - t0}
     return GlmmVIFitted(
         family=p.family,

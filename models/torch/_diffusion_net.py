@@ -11,8 +11,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from dgpbench.models.torch._nets import torch_env
-
 TIME_DIM = 64  # sinusoidal time embedding
 BETA_BAR_1 = 0.99996  # beta_bar(1) = 1 - alpha_bar(1)
 
@@ -61,9 +59,6 @@ class Denoiser(nn.Module):
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None, t: torch.Tensor) -> torch.Tensor:
         x = z if cond is None or cond.shape[1] == 0 else torch.cat([z, cond], dim=1)
         return self.trunk(self.enc[0](x), self.time(time_embedding(t)))
-
-
-_torch_env = torch_env  # one thread-and-determinism guard for every torch model
 
 
 def _torch_seed(rng: np.random.Generator) -> torch.Generator:
