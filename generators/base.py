@@ -38,6 +38,13 @@ class Roles:
                 out.append(c)
         return out
 
+    def required(self, role: str) -> str:
+        """The column of an optional role that the caller cannot do without."""
+        column = getattr(self, role)
+        if column is None:
+            raise ValueError(f"needs a {role} role; these roles set none")
+        return column
+
     def inputs(self) -> list[str]:
         """Columns a conditional model conditions on: covariates, then treatment."""
         cols = list(self.covariates)

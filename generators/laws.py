@@ -51,7 +51,7 @@ class NormalLaw(ConditionalLaw):
         return self.mean(X) + self.sd(X) * rng.standard_normal(len(X))
 
 
-def normal_logpdf(y: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+def normal_logpdf(y: np.ndarray, mean: np.ndarray, sd: np.ndarray | float) -> np.ndarray:
     z = (y - mean) / sd
     return -0.5 * (_LOG_2PI + z * z) - np.log(sd)
 
@@ -68,6 +68,8 @@ class LinearPredictor:
     ):
         self.intercept = float(intercept)
         self.slopes = dict(slopes)
+        if (group is None) != (group_effects is None):
+            raise ValueError("a group column and its effects come together")
         self.group = group
         self.group_effects = None if group_effects is None else np.asarray(group_effects, float)
 
@@ -75,7 +77,7 @@ class LinearPredictor:
         eta = np.full(len(X), self.intercept)
         for name, beta in self.slopes.items():
             eta += beta * column(X, name)
-        if self.group is not None:
+        if self.group is not None and self.group_effects is not None:
             eta += self.group_effects[column(X, self.group, dtype=np.int64)]
         return eta
 

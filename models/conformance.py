@@ -22,7 +22,7 @@ from dgpbench.generators.registry import load_generator
 from dgpbench.models.base import PROTOCOLS, Fitted, Model
 
 # Small draws of each kind of data, in the order a model is tried on them.
-SMALL_DATA = (
+SMALL_DATA: tuple[tuple[str, dict[str, Any]], ...] = (
     ("ihdp", {"replication": 1}),
     ("did_panel", {"n_units": 12, "n_periods": 8, "adoption_period": 4}),
     ("radon_like", {}),
@@ -35,7 +35,7 @@ TRUTH_COLUMNS = {"mu0", "mu1", "y0", "y1", "y_cfactual", "y_factual", "ite"}
 class Case:
     """A model class fitted once on the first small data it supports."""
 
-    model_cls: type
+    model_cls: type[Model]
     generator: str
     observed: Observed
     truth: Truth
@@ -52,7 +52,7 @@ class Case:
         return self._fitted
 
 
-def make_case(model_cls: type) -> Case:
+def make_case(model_cls: type[Model]) -> Case:
     params = dict(getattr(model_cls, "smoke_params", {}))
     for name, gparams in SMALL_DATA:
         observed, truth = load_generator(name, **gparams).sample(0)
@@ -61,7 +61,7 @@ def make_case(model_cls: type) -> Case:
     raise AssertionError(f"{model_cls.__name__} supports none of the small data sets {[n for n, _ in SMALL_DATA]}")
 
 
-def predictions(case: Case, fitted: Fitted) -> dict[str, Any]:
+def predictions(case: Case, fitted: Any) -> dict[str, Any]:
     """Every declared capability's output on the observed rows, for comparisons."""
     caps = case.model_cls.capabilities
     obs = case.observed
@@ -208,7 +208,7 @@ CHECKS: dict[str, Callable[[Case], None]] = {
 }
 
 
-def run_all(model_cls: type) -> None:
+def run_all(model_cls: type[Model]) -> None:
     """Run every check on one model class (for third-party plugins)."""
     case = make_case(model_cls)
     for check in CHECKS.values():

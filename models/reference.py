@@ -68,8 +68,7 @@ class TWFEFitted(Fitted, ConstantSdNormal, SetTreatment, TableCoefficients):
         table: pd.DataFrame,
         sigma: float,
     ):
-        assert roles.unit is not None and roles.time is not None  # TWFE.supports requires both
-        self._unit, self._time, self._treatment = roles.unit, roles.time, roles.treatment
+        self._unit, self._time, self._treatment = roles.required("unit"), roles.required("time"), roles.treatment
         self._units, self._unit_fx, self._periods, self._period_fx = effects
         self._cols, self._beta = columns, beta
         self._table, self._sigma = table, sigma
@@ -111,11 +110,11 @@ class TWFE(Model):
 
     def _fit(self, observed: Observed, seed: int) -> Fitted:
         roles, frame = observed.roles, observed.frame
-        assert roles.treatment is not None and roles.unit is not None and roles.time is not None  # supports
-        table = analyses.twfe(frame, roles.outcome, roles.treatment, list(roles.covariates), roles.unit, roles.time)
-        cols, beta = [roles.treatment, *roles.covariates], table["estimate"].to_numpy()
-        unit_codes, units = pd.factorize(frame[roles.unit], sort=True)
-        time_codes, periods = pd.factorize(frame[roles.time], sort=True)
+        treatment, unit, time = roles.required("treatment"), roles.required("unit"), roles.required("time")
+        table = analyses.twfe(frame, roles.outcome, treatment, list(roles.covariates), unit, time)
+        cols, beta = [treatment, *roles.covariates], table["estimate"].to_numpy()
+        unit_codes, units = pd.factorize(frame[unit], sort=True)
+        time_codes, periods = pd.factorize(frame[time], sort=True)
         r = observed.y - columns_of(frame, cols) @ beta
         resid, unit_fx, period_fx = analyses.two_way_sweep(r[:, None], unit_codes, time_codes, len(units), len(periods))
         dof = max(len(frame) - len(cols) - len(units) - len(periods) + 1, 1)
@@ -185,15 +184,15 @@ class MixedLM(Model):
 
     def _fit(self, observed: Observed, seed: int) -> Fitted:
         roles, frame = observed.roles, observed.frame
-        assert roles.group is not None  # supports
+        group = roles.required("group")
         columns = tuple(roles.inputs())
-        res = analyses.reml(frame, roles.outcome, list(columns), roles.group)
+        res = analyses.reml(frame, roles.outcome, list(columns), group)
         params = np.asarray(res.fe_params)
         names = ["intercept", *coef_names(columns, roles.treatment)]
         table = coefficient_table(names, params, np.asarray(res.bse_fe))
         components = analyses.reml_variance_components(res)
         components["residual_sd"] = floored(components["residual_sd"], observed.y)
         effects = pd.Series(
-            {g: float(np.asarray(v)[0]) for g, v in res.random_effects.items()}, name=roles.group
+            {g: float(np.asarray(v)[0]) for g, v in res.random_effects.items()}, name=group
         ).sort_index()
-        return MixedLMFitted(roles.group, columns, params, table, components, effects)
+        return MixedLMFitted(group, columns, params, table, components, effects)

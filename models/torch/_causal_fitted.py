@@ -58,8 +58,7 @@ def scaling_of(observed: Observed, train: np.ndarray) -> Scaling:
 
 def split_rows(observed: Observed, rng: np.random.Generator, fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """Train/valid row indices: the data's own split, else a hold-out stratified by arm."""
-    assert observed.roles.treatment is not None  # CausalNet.supports requires one
-    t = observed.frame[observed.roles.treatment].to_numpy()
+    t = observed.frame[observed.roles.required("treatment")].to_numpy()
 
     def stratified(n: int) -> np.ndarray:
         rows = [rng.permutation(np.flatnonzero(t == arm)) for arm in (0, 1)]

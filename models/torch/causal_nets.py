@@ -153,7 +153,9 @@ class CausalNet(Model):
                 self._train_one(data, arch, extra, int(s))
                 for s in np.random.SeedSequence(seed).generate_state(p.ensemble)
             ]
-        fitted = CausalFitted(scaling, observed.roles.treatment, arch, [w for w, _ in runs], [e for _, e in runs])
+        fitted = CausalFitted(
+            scaling, observed.roles.required("treatment"), arch, [w for w, _ in runs], [e for _, e in runs]
+        )
         fitted.resid_sd = residual_sd(fitted, observed, valid, train)
         return fitted
 

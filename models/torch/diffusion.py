@@ -59,7 +59,7 @@ class _DiffusionFitted(Fitted):
 
     def __init__(self, net: Denoiser, *, steps: int, seed: int, clip: np.ndarray, history: dict):
         self.state = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
-        self.shape = (net.d_noisy, net.d_cond, net.enc[3].out_features)
+        self.shape: tuple[int, int, int] = (net.d_noisy, net.d_cond, net.hidden)
         self.steps, self.seed, self.clip, self.history = steps, seed, clip, history
 
     def __getstate__(self) -> dict:
@@ -249,7 +249,7 @@ class _DiffusionBase(Model):
         # x0 predictions are clipped to the training range widened by one standardised unit
         clip = np.stack([target.min(dim=0).values.numpy() - 1.0, target.max(dim=0).values.numpy() + 1.0])
         kw = dict(steps=p.steps, seed=seed, clip=clip.astype(np.float32), history=history)
-        if self.joint:
+        if cond_codec is None:  # joint: no conditioning
             return JointDiffusionFitted(net, codec=main, **kw)
         return ConditionalDiffusionFitted(
             net, roles=observed.roles, codec_x=cond_codec, codec_y=main, n_samples=p.n_samples, **kw
