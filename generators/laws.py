@@ -8,6 +8,8 @@ one effect per unit or group), not with copies of the data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -102,13 +104,8 @@ class LinkLaw(ConditionalLaw):
     def __init__(self, eta: LinearPredictor):
         self.eta = eta
 
-    @staticmethod
-    def inverse_link(eta: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    @staticmethod
-    def variance(mean: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    inverse_link: Callable[[np.ndarray], np.ndarray]  # a subclass sets both (staticmethods)
+    variance: Callable[[np.ndarray], np.ndarray]
 
     def mean(self, X: pd.DataFrame) -> np.ndarray:
         return self.inverse_link(self.eta(X))
@@ -117,16 +114,19 @@ class LinkLaw(ConditionalLaw):
         return np.sqrt(self.variance(self.mean(X)))
 
 
+def _bernoulli_variance(p: np.ndarray) -> np.ndarray:
+    return p * (1.0 - p)
+
+
+def _identity(mean: np.ndarray) -> np.ndarray:
+    return mean
+
+
 class BernoulliLaw(LinkLaw):
     """y | X ~ Bernoulli(expit(eta)) (logit link)."""
 
-    @staticmethod
-    def inverse_link(eta: np.ndarray) -> np.ndarray:
-        return special.expit(eta)
-
-    @staticmethod
-    def variance(mean: np.ndarray) -> np.ndarray:
-        return mean * (1.0 - mean)
+    inverse_link = staticmethod(special.expit)
+    variance = staticmethod(_bernoulli_variance)
 
     def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         # from the logit, stably: log p = -log(1 + e^-eta), log(1 - p) = -log(1 + e^eta)
@@ -139,15 +139,10 @@ class BernoulliLaw(LinkLaw):
 
 
 class PoissonLaw(LinkLaw):
-    """y | X ~ Poisson(exp(eta)) (log link)."""
+    """y | X ~ Poisson(exp(eta)) (log link): the variance is the mean."""
 
-    @staticmethod
-    def inverse_link(eta: np.ndarray) -> np.ndarray:
-        return np.exp(eta)
-
-    @staticmethod
-    def variance(mean: np.ndarray) -> np.ndarray:
-        return mean
+    inverse_link = staticmethod(np.exp)  # type: ignore[assignment]  # ufunc typing is wider than Callable
+    variance = staticmethod(_identity)
 
     def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         y, mu = np.asarray(y, float), self.mean(X)
