@@ -32,25 +32,34 @@ def ols_hc1(frame: pd.DataFrame, outcome: str, regressors: list[str], names: dic
     return coefficient_table(list(names.values()), fit.params[rows], fit.bse[rows])
 
 
-def _demean_two_way(
+def two_way_sweep(
     v: np.ndarray, u: np.ndarray, t: np.ndarray, nu: int, nt: int, tol: float = 1e-10, max_iter: int = 500
-) -> np.ndarray:
-    """Residual of ``v`` (columns) on unit and time dummies, by alternating projections.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit and time effects of each column of ``v`` (least squares on unit and time
+    dummies) by alternating projections, and the residual they leave.
 
-    On a balanced panel one sweep is exact (v - unit mean - time mean + grand mean); an
-    unbalanced one (a model's synthetic rows) iterates to the same projection.
+    Returns ``(residual, unit_effects, time_effects)``, the effects of shape (nu, columns) and
+    (nt, columns): ``v ~ unit_effects[u] + time_effects[t]``. On a balanced panel one sweep is
+    exact (v - unit mean - time mean + grand mean); an unbalanced one (a model's synthetic
+    rows, an estimator's unbalanced fit rows) iterates to the same projection. The canonical
+    TWFE uses the residual (Frisch-Waugh-Lovell); the ``twfe`` model the effects, to predict.
     """
     cu = np.bincount(u, minlength=nu).astype(float)
     ct = np.bincount(t, minlength=nt).astype(float)
     out = np.array(v, dtype=float, copy=True)
+    unit_fx, time_fx = np.zeros((nu, out.shape[1])), np.zeros((nt, out.shape[1]))
     for _ in range(max_iter):
         for j in range(out.shape[1]):
-            out[:, j] -= (np.bincount(u, out[:, j], nu) / cu)[u]
-            out[:, j] -= (np.bincount(t, out[:, j], nt) / ct)[t]
+            m = np.bincount(u, out[:, j], nu) / cu
+            out[:, j] -= m[u]
+            unit_fx[:, j] += m
+            m = np.bincount(t, out[:, j], nt) / ct
+            out[:, j] -= m[t]
+            time_fx[:, j] += m
         drift = max(np.abs(np.bincount(u, out[:, j], nu) / cu).max() for j in range(out.shape[1]))
         if drift <= tol * max(1.0, np.abs(out).max()):
             break
-    return out
+    return out, unit_fx, time_fx
 
 
 def twfe(
@@ -72,7 +81,7 @@ def twfe(
     t, times = pd.factorize(frame[time], sort=True)
     cols = [treatment, *covariates]
     data = frame[[outcome, *cols]].to_numpy(float)
-    within = _demean_two_way(data, u, t, len(units), len(times))
+    within = two_way_sweep(data, u, t, len(units), len(times))[0]
     fit = sm.OLS(within[:, 0], within[:, 1:]).fit()
     k_full = len(cols) + len(units) + len(times) - 1  # regressors + intercept + dummies
     cov = cov_cluster(fit, u, use_correction=True) * (fit.nobs - len(cols)) / (fit.nobs - k_full)

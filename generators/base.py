@@ -6,7 +6,6 @@ against and lives in a separate object, so no truth column can leak through the 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -38,6 +37,13 @@ class Roles:
             if c is not None and c not in out:
                 out.append(c)
         return out
+
+    def required(self, role: str) -> str:
+        """The column of an optional role that the caller cannot do without."""
+        column = getattr(self, role)
+        if column is None:
+            raise ValueError(f"needs a {role} role; these roles set none")
+        return column
 
     def inputs(self) -> list[str]:
         """Columns a conditional model conditions on: covariates, then treatment."""
@@ -191,7 +197,3 @@ def random_split(n: int, rng: np.random.Generator, fractions=(1.0, 0.0, 0.0)) ->
     counts[0] = n - counts[1:].sum()
     labels = np.repeat(np.array(SPLITS), counts)
     return labels[rng.permutation(n)]
-
-
-def fields_of(params: Any) -> list[str]:
-    return [f.name for f in dataclasses.fields(params)]

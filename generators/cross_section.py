@@ -27,7 +27,10 @@ class CrossSectionParams:
 
 
 class XLaw(ConditionalLaw):
-    """A law of y given x with x ~ U(0.1, 1.0); subclasses draw y from x alone."""
+    """A law of y given x with x ~ U(0.1, 1.0); subclasses draw y from x alone and give
+    ``slope``, the conditional mean's E[y | x] = slope * x (no intercept in either law)."""
+
+    slope: float
 
     def draw_y(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
@@ -54,7 +57,7 @@ class CrossSection(Generator):
 
     def coefficients(self) -> dict[str, float]:
         """The conditional-mean line E[y | x] = intercept + slope * x."""
-        raise NotImplementedError
+        return {"intercept": 0.0, "x": self.law().slope}
 
     def _sample(self, rng: np.random.Generator) -> tuple[Observed, Truth]:
         p = self.params

@@ -179,4 +179,5 @@ class DidPanel(Generator):
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
         """TWFE: y ~ d + x + unit FE + time FE, unit-clustered se; rows ``tau``, ``x``."""
-        return twfe(frame, roles.outcome, roles.treatment, list(roles.covariates), roles.unit, roles.time)
+        req = roles.required
+        return twfe(frame, roles.outcome, req("treatment"), list(roles.covariates), req("unit"), req("time"))

@@ -39,7 +39,8 @@ class RandomInterceptGLMM(GenericLikelihoodModel):
         n = len(self.codes)
         self.indicator = sparse.csr_matrix((np.ones(n), (self.codes, np.arange(n))), shape=(len(levels), n))
         self.z, self.w = np.polynomial.hermite.hermgauss(N_NODES)
-        self.const = -gammaln(self.endog + 1.0) if family == "poisson" else 0.0
+        # log(y!) of the Poisson likelihood; the Bernoulli likelihood has no constant
+        self.const = -gammaln(self.endog + 1.0) if family == "poisson" else np.zeros(n)
 
     def _loglik_rows(self, eta: np.ndarray) -> np.ndarray:
         y = self.endog[:, None] if eta.ndim == 2 else self.endog

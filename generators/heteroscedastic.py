@@ -24,6 +24,8 @@ class Params(CrossSectionParams):
 class HeteroscedasticLaw(XLaw):
     """y | x ~ Normal(x, x) -- the second argument a standard deviation (numpy's ``scale``)."""
 
+    slope = 1.0
+
     def mean(self, X: pd.DataFrame) -> np.ndarray:
         return column(X, "x")
 
@@ -46,6 +48,3 @@ class Heteroscedastic(CrossSection):
 
     def law(self) -> HeteroscedasticLaw:
         return HeteroscedasticLaw()
-
-    def coefficients(self) -> dict[str, float]:
-        return {"intercept": 0.0, "x": 1.0}

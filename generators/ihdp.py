@@ -62,5 +62,5 @@ class IHDP(Generator):
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
         """OLS of y on t and the 25 covariates, HC1 se; the row of t is ``tau`` (the ATE under a constant effect)."""
-        regressors = [roles.treatment, *roles.covariates]
-        return ols_hc1(frame, roles.outcome, regressors, {roles.treatment: "tau"})
+        treatment = roles.required("treatment")
+        return ols_hc1(frame, roles.outcome, [treatment, *roles.covariates], {treatment: "tau"})

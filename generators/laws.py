@@ -8,6 +8,8 @@ one effect per unit or group), not with copies of the data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -51,7 +53,7 @@ class NormalLaw(ConditionalLaw):
         return self.mean(X) + self.sd(X) * rng.standard_normal(len(X))
 
 
-def normal_logpdf(y: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+def normal_logpdf(y: np.ndarray, mean: np.ndarray, sd: np.ndarray | float) -> np.ndarray:
     z = (y - mean) / sd
     return -0.5 * (_LOG_2PI + z * z) - np.log(sd)
 
@@ -68,6 +70,8 @@ class LinearPredictor:
     ):
         self.intercept = float(intercept)
         self.slopes = dict(slopes)
+        if (group is None) != (group_effects is None):
+            raise ValueError("a group column and its effects come together")
         self.group = group
         self.group_effects = None if group_effects is None else np.asarray(group_effects, float)
 
@@ -75,7 +79,7 @@ class LinearPredictor:
         eta = np.full(len(X), self.intercept)
         for name, beta in self.slopes.items():
             eta += beta * column(X, name)
-        if self.group is not None:
+        if self.group is not None and self.group_effects is not None:
             eta += self.group_effects[column(X, self.group, dtype=np.int64)]
         return eta
 
@@ -94,18 +98,35 @@ class GaussianGLMLaw(NormalLaw):
         return np.full(len(X), self.residual_sd)
 
 
-class BernoulliLaw(ConditionalLaw):
-    """y | X ~ Bernoulli(expit(eta)) (logit link)."""
+class LinkLaw(ConditionalLaw):
+    """y | X with mean ``inverse_link(eta(X))`` and sd ``sqrt(variance(mean))``: a GLM family."""
 
     def __init__(self, eta: LinearPredictor):
         self.eta = eta
 
+    inverse_link: Callable[[np.ndarray], np.ndarray]  # a subclass sets both (staticmethods)
+    variance: Callable[[np.ndarray], np.ndarray]
+
     def mean(self, X: pd.DataFrame) -> np.ndarray:
-        return special.expit(self.eta(X))
+        return self.inverse_link(self.eta(X))
 
     def sd(self, X: pd.DataFrame) -> np.ndarray:
-        p = self.mean(X)
-        return np.sqrt(p * (1.0 - p))
+        return np.sqrt(self.variance(self.mean(X)))
+
+
+def _bernoulli_variance(p: np.ndarray) -> np.ndarray:
+    return p * (1.0 - p)
+
+
+def _identity(mean: np.ndarray) -> np.ndarray:
+    return mean
+
+
+class BernoulliLaw(LinkLaw):
+    """y | X ~ Bernoulli(expit(eta)) (logit link)."""
+
+    inverse_link = staticmethod(special.expit)
+    variance = staticmethod(_bernoulli_variance)
 
     def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         # from the logit, stably: log p = -log(1 + e^-eta), log(1 - p) = -log(1 + e^eta)
@@ -117,17 +138,11 @@ class BernoulliLaw(ConditionalLaw):
         return (rng.random(len(X)) < self.mean(X)).astype(np.int64)
 
 
-class PoissonLaw(ConditionalLaw):
-    """y | X ~ Poisson(exp(eta)) (log link)."""
+class PoissonLaw(LinkLaw):
+    """y | X ~ Poisson(exp(eta)) (log link): the variance is the mean."""
 
-    def __init__(self, eta: LinearPredictor):
-        self.eta = eta
-
-    def mean(self, X: pd.DataFrame) -> np.ndarray:
-        return np.exp(self.eta(X))
-
-    def sd(self, X: pd.DataFrame) -> np.ndarray:
-        return np.sqrt(self.mean(X))
+    inverse_link = staticmethod(np.exp)  # type: ignore[assignment]  # ufunc typing is wider than Callable
+    variance = staticmethod(_identity)
 
     def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         y, mu = np.asarray(y, float), self.mean(X)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from dgpbench.generators.analyses import reml_table
 from dgpbench.generators.base import Generator, Observed, Roles, Truth
-from dgpbench.generators.laws import BernoulliLaw, GaussianGLMLaw, LinearPredictor, PoissonLaw
+from dgpbench.generators.laws import BernoulliLaw, ConditionalLaw, GaussianGLMLaw, LinearPredictor, PoissonLaw
 from dgpbench.generators.shipped import radon_group_sizes
 from dgpbench.params import param
 
@@ -60,6 +60,7 @@ class RadonLike(Generator):
         floor = (rng.random(n) < p.floor_prob).astype(np.int64)
         eta = LinearPredictor(p.intercept, {"floor": p.floor_effect}, "county", b)
         frame = pd.DataFrame({"county": county, "floor": floor})
+        law: ConditionalLaw
         if p.family == "normal":
             law = GaussianGLMLaw(eta, p.noise_sd)
             components = {"group_sd": p.group_sd, "residual_sd": p.noise_sd}
@@ -82,7 +83,7 @@ class RadonLike(Generator):
         Bayesian mixed GLMs). Rows ``intercept``, ``floor``."""
         covs = list(roles.covariates)
         if self.params.family == "normal":
-            return reml_table(frame, roles.outcome, covs, roles.group)
+            return reml_table(frame, roles.outcome, covs, roles.required("group"))
         from dgpbench.generators.glmm import glmm_table  # statsmodels: import on use
 
-        return glmm_table(frame, roles.outcome, covs, roles.group, self.params.family)
+        return glmm_table(frame, roles.outcome, covs, roles.required("group"), self.params.family)

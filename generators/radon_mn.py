@@ -41,4 +41,4 @@ class RadonMN(Generator):
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
         """REML MixedLM ``log_radon ~ 1 + floor + (1 | county)``; rows ``intercept``, ``floor``."""
-        return reml_table(frame, roles.outcome, list(roles.covariates), roles.group)
+        return reml_table(frame, roles.outcome, list(roles.covariates), roles.required("group"))

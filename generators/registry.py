@@ -1,11 +1,33 @@
 """The generator registry: built-ins by name with lazy targets; entry-point group
-``dgpbench.generators`` for third parties."""
+``dgpbench.generators`` for third parties.
+
+:func:`lookups` is the scaffolding every layer's registry shares (the models' registry
+imports it from here: generators are left of models)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from dgpbench.generators.base import Generator
 from dgpbench.registry import Registry
+
+T = TypeVar("T")
+
+
+def lookups(registry: Registry, base: type[T]) -> tuple[Callable[[str], type[T]], Callable[..., T]]:
+    """``(class_of(name), load(name, **params))`` for a registry whose entries subclass
+    ``base`` (which only types them): the registered class, and an instance built with
+    validated parameters."""
+
+    def class_of(name: str) -> type[T]:
+        return cast("type[T]", registry.get(name))  # registered by name: its type is the registry's promise
+
+    def load(name: str, **params: Any) -> T:
+        return class_of(name)(**params)
+
+    return class_of, load
+
 
 GENERATORS = Registry(
     "generator",
@@ -20,11 +42,4 @@ GENERATORS = Registry(
     },
 )
 
-
-def generator_class(name: str) -> type:
-    return GENERATORS.get(name)
-
-
-def load_generator(name: str, **params: Any):
-    """Build a registered generator by name with validated parameters."""
-    return generator_class(name)(**params)
+generator_class, load_generator = lookups(GENERATORS, Generator)

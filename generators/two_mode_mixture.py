@@ -31,6 +31,7 @@ class TwoModeLaw(XLaw):
 
     def __init__(self, weight: float):
         self.weight = float(weight)
+        self.slope = 2.0 * self.weight - 1.0
 
     def mean(self, X: pd.DataFrame) -> np.ndarray:
         return (2.0 * self.weight - 1.0) * column(X, "x")
@@ -61,6 +62,3 @@ class TwoModeMixture(CrossSection):
 
     def law(self) -> TwoModeLaw:
         return TwoModeLaw(self.params.weight)
-
-    def coefficients(self) -> dict[str, float]:
-        return {"intercept": 0.0, "x": 2.0 * self.params.weight - 1.0}

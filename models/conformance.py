@@ -22,7 +22,7 @@ from dgpbench.generators.registry import load_generator
 from dgpbench.models.base import PROTOCOLS, Fitted, Model
 
 # Small draws of each kind of data, in the order a model is tried on them.
-SMALL_DATA = (
+SMALL_DATA: tuple[tuple[str, dict[str, Any]], ...] = (
     ("ihdp", {"replication": 1}),
     ("did_panel", {"n_units": 12, "n_periods": 8, "adoption_period": 4}),
     ("radon_like", {}),
@@ -35,7 +35,7 @@ TRUTH_COLUMNS = {"mu0", "mu1", "y0", "y1", "y_cfactual", "y_factual", "ite"}
 class Case:
     """A model class fitted once on the first small data it supports."""
 
-    model_cls: type
+    model_cls: type[Model]
     generator: str
     observed: Observed
     truth: Truth
@@ -52,7 +52,7 @@ class Case:
         return self._fitted
 
 
-def make_case(model_cls: type) -> Case:
+def make_case(model_cls: type[Model]) -> Case:
     params = dict(getattr(model_cls, "smoke_params", {}))
     for name, gparams in SMALL_DATA:
         observed, truth = load_generator(name, **gparams).sample(0)
@@ -61,7 +61,7 @@ def make_case(model_cls: type) -> Case:
     raise AssertionError(f"{model_cls.__name__} supports none of the small data sets {[n for n, _ in SMALL_DATA]}")
 
 
-def predictions(case: Case, fitted: Fitted) -> dict[str, Any]:
+def predictions(case: Case, fitted: Any) -> dict[str, Any]:
     """Every declared capability's output on the observed rows, for comparisons."""
     caps = case.model_cls.capabilities
     obs = case.observed
@@ -154,20 +154,35 @@ def check_params_unchanged_by_fit(case: Case) -> None:
 
 
 def check_truth_not_visible_in_fit(case: Case) -> None:
-    """``_fit`` receives only observed train/valid rows: no truth, no counterfactual, no test row."""
-    seen: list[Observed] = []
+    """What ``_fit`` receives, recorded by a spy subclass: exactly the observed train/valid
+    rows (same columns, same values), so no truth or counterfactual column and no test row
+    reaches the model, and the seed it was given."""
+    seen: list[tuple[Observed, int]] = []
 
-    class Spy(case.model_cls):
-        def _fit(self, observed, seed):
-            seen.append(observed)
-            return super()._fit(observed, seed)
+    model_cls = case.model_cls
 
-    Spy(**case.params).fit(case.observed, 0)
-    (obs,) = seen
-    assert not TRUTH_COLUMNS & set(obs.frame.columns)
-    assert set(obs.frame.columns) <= set(case.observed.frame.columns)
-    assert not obs.mask("test").any()
-    assert len(obs.frame) == int(case.observed.mask("train", "valid").sum())
+    def spy_fit(self: Model, observed: Observed, seed: int) -> Fitted:
+        seen.append((observed, seed))
+        return model_cls._fit(self, observed, seed)
+
+    spy = type(f"Spy{model_cls.__name__}", (model_cls,), {"_fit": spy_fit})
+    spy(**case.params).fit(case.observed, 3)
+    ((obs, seed),) = seen
+    assert seed == 3
+    assert not TRUTH_COLUMNS & set(obs.frame.columns), "a truth column reached _fit"
+    fit_rows = case.observed.mask("train", "valid")
+    assert set(np.unique(obs.split)) <= {"train", "valid"}, "a test row reached _fit"
+    expected = case.observed.frame.loc[fit_rows].reset_index(drop=True)
+    pd.testing.assert_frame_equal(obs.frame.reset_index(drop=True), expected, check_exact=True)
+    for name in ("y0", "y1", "mu0", "mu1"):
+        truth = getattr(case.truth, name)
+        if truth is None:
+            continue
+        counterfactual = np.asarray(truth, float)[fit_rows]
+        for column in obs.frame.columns:
+            values = obs.frame[column]
+            if column != case.observed.roles.outcome and pd.api.types.is_numeric_dtype(values):
+                assert not np.array_equal(values.to_numpy(float), counterfactual), f"{column!r} is the truth's {name}"
 
 
 def check_supports_gives_reasons(case: Case) -> None:
@@ -193,7 +208,7 @@ CHECKS: dict[str, Callable[[Case], None]] = {
 }
 
 
-def run_all(model_cls: type) -> None:
+def run_all(model_cls: type[Model]) -> None:
     """Run every check on one model class (for third-party plugins)."""
     case = make_case(model_cls)
     for check in CHECKS.values():

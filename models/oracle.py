@@ -96,6 +96,6 @@ def oracle_capabilities(truth: Truth) -> Capabilities:
 
 def oracle_fitted(observed: Observed, truth: Truth) -> tuple[Fitted, Capabilities]:
     """The truth as a fitted model and the capabilities it offers (exactly what it defines)."""
-    if truth.has("mu0") and len(truth.mu0) != len(observed.frame):
+    if truth.mu0 is not None and len(truth.mu0) != len(observed.frame):
         raise ValueError(f"truth has {len(truth.mu0)} potential outcomes for {len(observed.frame)} observed rows")
     return OracleFitted(truth, len(observed.frame)), oracle_capabilities(truth)

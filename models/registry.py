@@ -3,21 +3,22 @@ imports TensorFlow or PyTorch); entry-point group ``dgpbench.models`` for third 
 
 from __future__ import annotations
 
-from typing import Any
-
+from dgpbench.generators.registry import lookups
+from dgpbench.models.base import Model
 from dgpbench.registry import Registry
 
 MODELS = Registry(
     "model",
     "dgpbench.models",
     {
-        # reference estimators (statsmodels) and naive baselines
+        # reference estimators (statsmodels)
         "ols": "dgpbench.models.reference:OLS",
         "twfe": "dgpbench.models.reference:TWFE",
         "mixedlm": "dgpbench.models.reference:MixedLM",
-        "linear_gaussian": "dgpbench.models.reference:LinearGaussian",
-        "diff_in_means": "dgpbench.models.reference:DiffInMeans",
-        "s_learner": "dgpbench.models.reference:SLearner",
+        # naive baselines (statsmodels)
+        "linear_gaussian": "dgpbench.models.baselines:LinearGaussian",
+        "diff_in_means": "dgpbench.models.baselines:DiffInMeans",
+        "s_learner": "dgpbench.models.baselines:SLearner",
         # TensorFlow Probability
         "mdn": "dgpbench.models.tfp.mdn:MDN",
         "glmm_vi": "dgpbench.models.tfp.glmm_vi:GlmmVI",
@@ -30,11 +31,4 @@ MODELS = Registry(
     },
 )
 
-
-def model_class(name: str) -> type:
-    return MODELS.get(name)
-
-
-def load_model(name: str, **params: Any):
-    """Build a registered model by name with validated hyperparameters."""
-    return model_class(name)(**params)
+model_class, load_model = lookups(MODELS, Model)

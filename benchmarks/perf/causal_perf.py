@@ -29,6 +29,7 @@ import os
 import statistics
 import sys
 import time
+from typing import Any
 
 for _var in ("DGPBENCH_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one thread, as a benchmark worker runs
@@ -107,9 +108,11 @@ def main(argv=None) -> int:
     for rep in reps:
         observed, truth = load_generator("ihdp", replication=rep).sample(args.seed)
         for name in rows:
-            model = LinearSLearner(baselines[name]) if name in baselines else load_model(name)
             t0, c0 = time.perf_counter(), time.process_time()
-            fitted = model.fit(observed) if name in baselines else model.fit(observed, args.seed)
+            if name in baselines:
+                fitted: Any = LinearSLearner(baselines[name]).fit(observed)
+            else:
+                fitted = load_model(name).fit(observed, args.seed)
             s = {
                 **scores(fitted, observed, truth),
                 "fit_s": time.perf_counter() - t0,
@@ -139,10 +142,10 @@ def main(argv=None) -> int:
             f"{np.mean(col['fit_s']):>11.2f}{np.mean(col['cpu_s']):>9.2f}/{max(col['cpu_s']):<6.2f}"
         )
         if name in GATED:
-            got = {
-                "pehe_mean": np.mean(col["pehe_out"]),
+            got: dict[str, float] = {
+                "pehe_mean": float(np.mean(col["pehe_out"])),
                 "pehe_median": statistics.median(col["pehe_out"]),
-                "ate_mean": np.mean(col["ate_out"]),
+                "ate_mean": float(np.mean(col["ate_out"])),
                 "fit_s": max(col["cpu_s"]),
             }
             failed += [f"{name} {k} {got[k]:.3f} > {v}" for k, v in TARGETS.items() if got[k] > v]

@@ -29,6 +29,7 @@ import argparse
 import math
 import sys
 import time
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ from torch.nn import functional as F
 
 from dgpbench.generators.registry import load_generator
 from dgpbench.models.torch._diffusion_net import Denoiser, alpha_bar, train_denoiser
-from dgpbench.models.torch.diffusion import Diffusion
+from dgpbench.models.torch.diffusion import ConditionalDiffusionFitted, Diffusion
 
 SD_TARGET = 0.05
 
@@ -133,7 +134,7 @@ def main(argv=None) -> int:
         ("train, per epoch", f"ours: batches of {bs} ({math.ceil(args.n / bs)} updates)", c.wall / per, c.cpu / per)
     )
     with Clock() as c:
-        fitted = Diffusion().fit(obs, seed=0)
+        fitted = cast(ConditionalDiffusionFitted, Diffusion().fit(obs, seed=0))
     h = fitted.history
     rows.append(("fit, default", f"ours: {len(h['loss'])} epochs = {h['updates']} updates", c.wall, c.cpu))
 
@@ -150,6 +151,7 @@ def main(argv=None) -> int:
 
     # 3. quality / time of fewer steps
     grid = pd.DataFrame({"x": np.linspace(0.1, 1.0, 50)})
+    assert truth.sd is not None and truth.mean is not None  # heteroscedastic defines both
     ok = True
     trade = []
     for steps in (1000, 250, 100, 50):

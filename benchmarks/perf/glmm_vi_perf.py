@@ -30,6 +30,8 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any, cast
 
 os.environ.setdefault("DGPBENCH_THREADS", "1")
 
@@ -37,6 +39,7 @@ import numpy as np
 
 from dgpbench.generators.registry import load_generator
 from dgpbench.models.registry import load_model
+from dgpbench.models.tfp._glmm_fitted import GlmmVIFitted
 
 REF = {"intercept": 1.462, "floor": -0.693, "group_sd": 0.3282, "residual_sd": 0.7556}
 TOL = {"intercept": 0.01, "floor": 0.01, "group_sd": 0.05, "residual_sd": 0.01}
@@ -111,7 +114,7 @@ def source_fit(frame, seed: int) -> dict[str, float]:
 
 
 def ours_fit(observed, seed: int) -> dict[str, float]:
-    fitted = load_model("glmm_vi").fit(observed, seed)
+    fitted = cast(GlmmVIFitted, load_model("glmm_vi").fit(observed, seed))
     t = fitted.coefficients().set_index("name")["estimate"]
     return {"intercept": float(t["intercept"]), "floor": float(t["floor"]), **fitted.variance_components()}
 
@@ -131,13 +134,15 @@ def radon_mn(seeds: list[int], with_source: bool) -> bool:
         f"warm-up (TensorFlow import + one tiny fit): {time.perf_counter() - w:.1f} s wall, "
         f"{time.process_time() - c:.1f} s CPU\n"
     )
-    rows = {"source": [], "glmm_vi": []}
+    rows: dict[str, list[list[float]]] = {"source": [], "glmm_vi": []}
     keys = list(REF)
     head = f"{'run':8} {'seed':>4} " + " ".join(f"{k + ' %':>13}" for k in keys) + f" {'wall s':>7} {'cpu s':>6}"
     print("radon_mn: error relative to the REML reference (estimate / reference - 1, %)")
     print(head)
     for seed in seeds:
-        runs = [("source", source_fit, frame)] if with_source else []
+        runs: list[tuple[str, Callable[[Any, int], dict[str, float]], Any]] = (
+            [("source", source_fit, frame)] if with_source else []
+        )
         runs.append(("glmm_vi", ours_fit, observed))
         for name, fn, data in runs:
             est, wall, cpu = timed(fn, data, seed)
@@ -190,7 +195,8 @@ def radon_like(seeds: list[int]) -> None:
     )
     for family in ("normal", "bernoulli", "poisson"):
         gen = load_generator("radon_like", family=family)
-        res = {"intercept": [], "floor": []}
+        # per seed: estimate, z of the truth, whether the interval covers it, canonical estimate
+        res: dict[str, list[tuple[float, float, bool, float]]] = {"intercept": [], "floor": []}
         secs = []
         for seed in seeds:
             observed, truth = gen.sample(seed)

@@ -31,6 +31,8 @@ from scipy.special import logsumexp, softmax
 
 from dgpbench.generators.base import Observed
 from dgpbench.models.base import Capabilities, Fitted, Model
+from dgpbench.models.holdout import held_out
+from dgpbench.models.outcomes import SetTreatment, softplus
 from dgpbench.params import param
 
 _MIN_SCALE = 1e-4  # floor of a component's sd, in units of the outcome's sd
@@ -53,17 +55,13 @@ class MDNParams:
     )
 
 
-def _softplus(z: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, z)
-
-
-class MDNFitted(Fitted):
+class MDNFitted(Fitted, SetTreatment):
     """Numpy forward pass of a trained MDN; all predictions are in the outcome's units."""
 
     def __init__(self, weights, inputs, treatment, x_loc, x_scale, y_loc, y_scale, components, info):
         self.weights = [(np.asarray(w), np.asarray(b)) for w, b in weights]
         self.inputs = list(inputs)
-        self.treatment = treatment
+        self._treatment = treatment
         self.x_loc, self.x_scale = np.asarray(x_loc), np.asarray(x_scale)
         self.y_loc, self.y_scale = float(y_loc), float(y_scale)
         self.k = int(components)
@@ -84,7 +82,7 @@ class MDNFitted(Fitted):
         out = h @ last[0] + last[1]
         k = self.k
         logits, loc, raw = out[:, :k], out[:, k : 2 * k], out[:, 2 * k :]
-        scale = _softplus(raw) + _MIN_SCALE
+        scale = softplus(raw) + _MIN_SCALE
         return softmax(logits, axis=1), self.y_loc + self.y_scale * loc, self.y_scale * scale
 
     def mean(self, X: pd.DataFrame) -> np.ndarray:
@@ -112,19 +110,6 @@ class MDNFitted(Fitted):
         rows = np.arange(n)[:, None]
         return loc[rows, comp] + scale[rows, comp] * rng.standard_normal((n, n_samples))
 
-    def _set_treatment(self, X: pd.DataFrame, value: int) -> pd.DataFrame:
-        if self.treatment is None:
-            raise ValueError("mdn: potential outcomes need a treatment column among the inputs")
-        X = X.copy()
-        X[self.treatment] = value
-        return X
-
-    def mu0(self, X: pd.DataFrame) -> np.ndarray:
-        return self.mean(self._set_treatment(X, 0))
-
-    def mu1(self, X: pd.DataFrame) -> np.ndarray:
-        return self.mean(self._set_treatment(X, 1))
-
 
 class MDN(Model):
     name = "mdn"
@@ -146,17 +131,6 @@ class MDN(Model):
 
     def _fit(self, observed: Observed, seed: int) -> Fitted:
         return _train(self.params, observed, seed)
-
-
-def _split(observed: Observed, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Boolean mask of the held-out rows: those labelled ``valid``, else a seeded fraction."""
-    valid = observed.mask("valid")
-    if valid.any() and (~valid).any():
-        return valid
-    n = len(observed.frame)
-    held = np.zeros(n, dtype=bool)
-    held[rng.permutation(n)[: max(1, int(round(fraction * n)))]] = True
-    return held
 
 
 def _init_weights(sizes: list[int], k: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -183,7 +157,7 @@ def _train(p: MDNParams, observed: Observed, seed: int) -> MDNFitted:
     inputs = observed.roles.inputs()
     X = observed.frame[inputs].to_numpy(dtype=float)
     y = observed.y
-    held = _split(observed, p.valid_fraction, rng)
+    held = held_out(observed, lambda n: rng.permutation(n)[: max(1, int(round(p.valid_fraction * n)))])
     x_loc, x_scale = X[~held].mean(axis=0), X[~held].std(axis=0)
     x_scale = np.where(x_scale > 0, x_scale, 1.0)
     y_loc, y_scale = y[~held].mean(), y[~held].std()

@@ -5,13 +5,12 @@ models and validating suites never import PyTorch."""
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-
-from dgpbench.models.torch._nets import torch_env
 
 TIME_DIM = 64  # sinusoidal time embedding
 BETA_BAR_1 = 0.99996  # beta_bar(1) = 1 - alpha_bar(1)
@@ -43,27 +42,34 @@ class Denoiser(nn.Module):
 
     def __init__(self, d_noisy: int, d_cond: int, hidden: int):
         super().__init__()
-        self.d_noisy, self.d_cond = d_noisy, d_cond
+        self.d_noisy, self.d_cond, self.hidden = d_noisy, d_cond, hidden
         self.time = nn.Sequential(nn.Linear(TIME_DIM, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
         self.enc = _mlp(d_noisy + d_cond, hidden)
         self.blocks = nn.ModuleList([_mlp(hidden, hidden) for _ in range(3)])
         self.head = nn.Sequential(nn.SiLU(), nn.Linear(hidden, d_noisy))
 
+    # typed views of the encoder's parts (nn.Sequential indexes as a plain Module); properties,
+    # not attributes, so that they add no second name to the state dict
+    @property
+    def enc_in(self) -> nn.Linear:
+        return cast(nn.Linear, self.enc[0])
+
+    @property
+    def enc_norm(self) -> nn.LayerNorm:
+        return cast(nn.LayerNorm, self.enc[1])
+
     def trunk(self, pre: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
         """Everything after the encoder's first Linear (``pre``); ``temb`` broadcasts."""
-        enc = self.enc
-        h = F.layer_norm(pre, enc[1].normalized_shape, enc[1].weight, enc[1].bias, enc[1].eps)
-        h = enc[3](F.silu(h)) + temb
+        norm = self.enc_norm
+        h = F.layer_norm(pre, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+        h = self.enc[3](F.silu(h)) + temb
         for b in self.blocks:
             h = h + b(h)
         return self.head(h)
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None, t: torch.Tensor) -> torch.Tensor:
         x = z if cond is None or cond.shape[1] == 0 else torch.cat([z, cond], dim=1)
-        return self.trunk(self.enc[0](x), self.time(time_embedding(t)))
-
-
-_torch_env = torch_env  # one thread-and-determinism guard for every torch model
+        return self.trunk(self.enc_in(x), self.time(time_embedding(t)))
 
 
 def _torch_seed(rng: np.random.Generator) -> torch.Generator:
@@ -94,7 +100,7 @@ def sample_chain(
     share of the encoder's first layer and the time embedding are computed once.
     """
     d = net.d_noisy
-    W, b = net.enc[0].weight, net.enc[0].bias
+    W, b = net.enc_in.weight, net.enc_in.bias
     Wz = W[:, :d].T.contiguous()
     base = b if cond is None or cond.shape[1] == 0 else torch.addmm(b, cond, W[:, d:].T)
     grid = time_grid(steps)
@@ -142,7 +148,7 @@ def train_denoiser(
     gen: torch.Generator,
     valid: tuple[torch.Tensor, torch.Tensor | None] | None = None,
     patience: int = 0,
-) -> dict:
+) -> dict[str, Any]:
     """Noise-prediction MSE, AdamW with a cosine-decayed learning rate (the last iterates
     average out SGD noise, which otherwise shows as a few per cent too little spread).
 
@@ -160,12 +166,16 @@ def train_denoiser(
     updates = epochs * math.ceil(n / bs)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, fused=True)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, updates) / updates)))
-    every, history, done = max(1, updates // CHECKS), {"loss": [], "valid": [], "stopped": False}, 0
+    every, done = max(1, updates // CHECKS), 0
+    losses: list[float] = []
+    checks: list[float] = []
+    history: dict[str, Any] = {"loss": losses, "valid": checks, "stopped": False}
     if valid is not None:
         reps = min(32, max(4, math.ceil(4096 / len(valid[0]))))
         v_cond = None if valid[1] is None else valid[1].repeat(reps, 1)
         v_z, v_t, v_eps = _noised(valid[0].repeat(reps, 1), gen)
-        best, best_state, worse = math.inf, None, 0
+        best, worse = math.inf, 0
+        best_state: dict[str, torch.Tensor] = {}
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen) if bs < n else None
         total = 0.0
@@ -184,13 +194,13 @@ def train_denoiser(
             if valid is not None and done % every == 0:
                 with torch.no_grad():
                     v = float(F.mse_loss(net(v_z, v_cond, v_t), v_eps))
-                history["valid"].append(v)
+                checks.append(v)
                 if v < best:
                     best = v
                     best_state = {k: w.detach().clone() for k, w in net.state_dict().items()}
                 elif v > best * (1 + TOLERANCE):
                     worse += 1
-        history["loss"].append(total / n)
+        losses.append(total / n)
         if valid is not None and patience and worse >= patience:
             net.load_state_dict(best_state)
             history["stopped"] = True

@@ -187,7 +187,7 @@ class Adam:
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
         ps, m, v, d = ([xs[i] for i in live] for xs in (self.params, self.m, self.v, self.denom))
         with torch.no_grad():
-            grads = [p.grad for p in ps]
+            grads = [p.grad for p in ps if p.grad is not None]  # every p in ps is live: none is dropped
             decayed = [k for k, i in enumerate(live) if i < self.n_decay]
             if self.wd and decayed:
                 torch._foreach_add_([grads[k] for k in decayed], [ps[k] for k in decayed], alpha=self.wd)

@@ -16,7 +16,6 @@ arm estimated on the validation rows.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from dgpbench.generators.base import Observed
-from dgpbench.models.base import Capabilities, Fitted, Model
+from dgpbench.models.base import Capabilities, Model
 from dgpbench.models.torch import _nets
+from dgpbench.models.torch._causal_fitted import CausalFitted, FitData, residual_sd, scaling_of, split_rows
 from dgpbench.params import param
 
 if TYPE_CHECKING:  # PyTorch is imported inside functions only (see _nets)
@@ -62,106 +62,6 @@ class DCNPDParams(NetParams):
 
 
 SMOKE = {"epochs": 4, "hidden": 16, "head_hidden": 8, "patience": 2}  # fits in well under a second
-
-
-@dataclass
-class _Data:
-    """Fit rows as tensors on the standardised scale, with train/valid row indices."""
-
-    x: torch.Tensor
-    t: torch.Tensor
-    y: torch.Tensor
-    train: np.ndarray
-    valid: np.ndarray
-
-
-@dataclass
-class _Scaling:
-    covariates: tuple[str, ...]
-    x_mean: np.ndarray
-    x_sd: np.ndarray
-    y_mean: float
-    y_sd: float
-
-    def x(self, frame: pd.DataFrame) -> np.ndarray:
-        x = frame[list(self.covariates)].to_numpy(dtype=float)
-        return ((x - self.x_mean) / self.x_sd).astype(np.float32)
-
-
-def _scaling(observed: Observed, train: np.ndarray) -> _Scaling:
-    """Standardise non-binary covariates (on the fit rows) and the outcome (on train rows)."""
-    cov = tuple(observed.roles.covariates)
-    x = observed.frame[list(cov)].to_numpy(dtype=float)
-    binary = np.all((x == 0) | (x == 1), axis=0)
-    mean = np.where(binary, 0.0, x.mean(axis=0))
-    sd = np.where(binary, 1.0, x.std(axis=0))
-    sd = np.where(sd > 0, sd, 1.0)
-    y = observed.y[train]
-    return _Scaling(cov, mean, sd, float(y.mean()), float(y.std()) or 1.0)
-
-
-def _split(observed: Observed, rng: np.random.Generator, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """Train/valid row indices: the data's own split, else a stratified random hold-out."""
-    valid = observed.mask("valid")
-    if valid.any() and (~valid).any():
-        return np.flatnonzero(~valid), np.flatnonzero(valid)
-    t = observed.frame[observed.roles.treatment].to_numpy()
-    held = np.zeros(len(t), bool)
-    for arm in (0, 1):
-        rows = rng.permutation(np.flatnonzero(t == arm))
-        held[rows[: min(len(rows) - 1, max(1, round(fraction * len(rows))))]] = True  # keep >= 1 to train
-    return np.flatnonzero(~held), np.flatnonzero(held)
-
-
-class CausalFitted(Fitted):
-    """An ensemble of two-headed nets: potential outcomes and a Gaussian y | x, t.
-
-    ``weights`` holds each member's tensors (CPU, detached), so the object pickles as is."""
-
-    def __init__(
-        self,
-        scaling: _Scaling,
-        treatment: str,
-        arch: _nets.TwoHeadArch,
-        weights: list[dict[str, torch.Tensor]],
-        best_epochs: list[int],
-    ):
-        self.scaling, self.treatment, self.arch, self.weights = scaling, treatment, arch, weights
-        self.best_epochs = best_epochs  # early-stopping epoch of each member (diagnostic)
-        self.resid_sd = np.ones(2)  # per arm, set by the model after training
-
-    def _both(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        import torch
-
-        with _nets.torch_env(), torch.no_grad():
-            x = torch.from_numpy(self.scaling.x(X))
-            q = np.mean([[o.double().numpy() for o in self.arch.both(w, x)[:2]] for w in self.weights], axis=0)
-        s = self.scaling
-        return s.y_mean + s.y_sd * q[0], s.y_mean + s.y_sd * q[1]
-
-    def mu0(self, X: pd.DataFrame) -> np.ndarray:
-        return self._both(X)[0]
-
-    def mu1(self, X: pd.DataFrame) -> np.ndarray:
-        return self._both(X)[1]
-
-    def _arm(self, X: pd.DataFrame) -> np.ndarray:
-        return X[self.treatment].to_numpy().astype(int)
-
-    def mean(self, X: pd.DataFrame) -> np.ndarray:
-        m0, m1 = self._both(X)
-        return np.where(self._arm(X) == 1, m1, m0)
-
-    def sd(self, X: pd.DataFrame) -> np.ndarray:
-        return self.resid_sd[self._arm(X)]
-
-    def sample(self, X: pd.DataFrame, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-        m, s = self.mean(X), self.sd(X)
-        return m[:, None] + s[:, None] * rng.standard_normal((len(m), n_samples))
-
-    def logpdf(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-        m, s = self.mean(X), self.sd(X)
-        return -0.5 * ((np.asarray(y, float) - m) / s) ** 2 - np.log(s) - 0.5 * math.log(2 * math.pi)
 
 
 class CausalNet(Model):
@@ -203,18 +103,18 @@ class CausalNet(Model):
         return True, ""
 
     # --- the parts a subclass may change -------------------------------------------------
-    def _prepare(self, data: _Data, seed: int) -> Any:
+    def _prepare(self, data: FitData, seed: int) -> Any:
         """Work done once per fit (DCN-PD: the propensity network); passed to ``_loss``."""
         return None
 
-    def _batches(self, data: _Data, rng: np.random.Generator) -> list[np.ndarray]:
+    def _batches(self, data: FitData, rng: np.random.Generator) -> list[np.ndarray]:
         return _nets.minibatches(rng, data.train, self.params.batch_size)
 
     def _loss(
         self,
         arch: _nets.TwoHeadArch,
         w: dict[str, torch.Tensor],
-        data: _Data,
+        data: FitData,
         rows: np.ndarray,
         extra: Any,
         gen: torch.Generator,
@@ -228,8 +128,8 @@ class CausalNet(Model):
 
         p = self.params
         rng = np.random.default_rng(seed)
-        train, valid = _split(observed, rng, p.valid_fraction)
-        scaling = _scaling(observed, train)
+        train, valid = split_rows(observed, rng, p.valid_fraction)
+        scaling = scaling_of(observed, train)
         t = observed.frame[observed.roles.treatment].to_numpy(dtype=float)
         arch = _nets.TwoHeadArch(
             len(scaling.covariates),
@@ -241,7 +141,7 @@ class CausalNet(Model):
             self._epsilon,
         )
         with _nets.torch_env():
-            data = _Data(
+            data = FitData(
                 torch.from_numpy(scaling.x(observed.frame)),
                 torch.as_tensor(t, dtype=torch.float32),
                 torch.as_tensor((observed.y - scaling.y_mean) / scaling.y_sd, dtype=torch.float32),
@@ -253,12 +153,14 @@ class CausalNet(Model):
                 self._train_one(data, arch, extra, int(s))
                 for s in np.random.SeedSequence(seed).generate_state(p.ensemble)
             ]
-        fitted = CausalFitted(scaling, observed.roles.treatment, arch, [w for w, _ in runs], [e for _, e in runs])
-        fitted.resid_sd = _residual_sd(fitted, observed, valid, train)
+        fitted = CausalFitted(
+            scaling, observed.roles.required("treatment"), arch, [w for w, _ in runs], [e for _, e in runs]
+        )
+        fitted.resid_sd = residual_sd(fitted, observed, valid, train)
         return fitted
 
     def _train_one(
-        self, data: _Data, arch: _nets.TwoHeadArch, extra: Any, seed: int
+        self, data: FitData, arch: _nets.TwoHeadArch, extra: Any, seed: int
     ) -> tuple[dict[str, torch.Tensor], int]:
         """One ensemble member: its best weights and the epoch they come from."""
         import torch
@@ -282,19 +184,6 @@ class CausalNet(Model):
             weight_decay=p.weight_decay,
             patience=p.patience,
         )
-
-
-def _residual_sd(fitted: CausalFitted, observed: Observed, valid: np.ndarray, train: np.ndarray) -> np.ndarray:
-    """Root mean squared factual residual per arm on the validation rows (train rows when an
-    arm has fewer than two validation rows)."""
-    t = observed.frame[observed.roles.treatment].to_numpy().astype(int)
-    resid = observed.y - fitted.mean(observed.frame)
-    out = np.ones(2)
-    for arm in (0, 1):
-        rows = valid[t[valid] == arm]
-        rows = rows if len(rows) >= 2 else train[t[train] == arm]
-        out[arm] = max(float(np.sqrt(np.mean(resid[rows] ** 2))), 1e-6)
-    return out
 
 
 class TARNet(CausalNet):
@@ -331,7 +220,7 @@ class DCNPD(CausalNet):
     )
     Params = DCNPDParams
 
-    def _prepare(self, data: _Data, seed: int) -> torch.Tensor:
+    def _prepare(self, data: FitData, seed: int) -> torch.Tensor:
         """Fit the propensity network (BCE, early stopping on the valid rows) and return every
         row's keep probability 1 - drop, drop = 1 - gamma/2 - H(e(x))/2 (H in bits)."""
         import torch
@@ -361,7 +250,7 @@ class DCNPD(CausalNet):
         entropy = -(e * e.log2() + (1 - e) * (1 - e).log2())
         return (p.gamma / 2 + entropy / 2).clamp(min=0.05)  # floor: gamma = 0 could keep nothing
 
-    def _batches(self, data: _Data, rng: np.random.Generator) -> list[np.ndarray]:
+    def _batches(self, data: FitData, rng: np.random.Generator) -> list[np.ndarray]:
         """Each arm's rows cut into the same number k of batches (k = train rows / 2 batch
         sizes), seen alternately treated, control, treated, ...: every row once an epoch."""
         t = data.t[data.train].numpy() > 0.5

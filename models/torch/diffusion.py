@@ -37,6 +37,8 @@ import pandas as pd
 
 from dgpbench.generators.base import Observed, Roles
 from dgpbench.models.base import Capabilities, Fitted, Model
+from dgpbench.models.holdout import held_out
+from dgpbench.models.outcomes import SetTreatment
 from dgpbench.models.torch._common import TabularCodec
 
 if TYPE_CHECKING:
@@ -57,7 +59,7 @@ class _DiffusionFitted(Fitted):
 
     def __init__(self, net: Denoiser, *, steps: int, seed: int, clip: np.ndarray, history: dict):
         self.state = {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
-        self.shape = (net.d_noisy, net.d_cond, net.enc[3].out_features)
+        self.shape: tuple[int, int, int] = (net.d_noisy, net.d_cond, net.hidden)
         self.steps, self.seed, self.clip, self.history = steps, seed, clip, history
 
     def __getstate__(self) -> dict:
@@ -79,12 +81,13 @@ class _DiffusionFitted(Fitted):
         """``n`` reverse-process draws (encoded space), in chains of a cache-sized number of rows."""
         import torch
 
-        from dgpbench.models.torch._diffusion_net import _torch_env, _torch_seed, sample_chain
+        from dgpbench.models.torch._diffusion_net import _torch_seed, sample_chain
+        from dgpbench.models.torch._nets import torch_env
 
         gen = _torch_seed(rng)
         lo, hi = (torch.as_tensor(c, dtype=torch.float32) for c in self.clip)
         out, chunk = [], max(64, CHUNK_FLOATS // self.shape[2])
-        with _torch_env():
+        with torch_env():
             for start in range(0, n, chunk):
                 m = min(chunk, n - start)
                 c = None if cond is None else torch.as_tensor(cond[start : start + m], dtype=torch.float32)
@@ -92,12 +95,15 @@ class _DiffusionFitted(Fitted):
         return np.concatenate(out, axis=0) if out else np.zeros((0, self.shape[0]))
 
 
-class ConditionalDiffusionFitted(_DiffusionFitted):
-    """y | inputs by sampling: mean and sd from ``n_samples`` draws per distinct input row."""
+class ConditionalDiffusionFitted(_DiffusionFitted, SetTreatment):
+    """y | inputs by sampling: mean and sd from ``n_samples`` draws per distinct input row.
+    Potential outcomes set the treatment column, in the dtype it was encoded with."""
 
     def __init__(self, net, *, roles: Roles, codec_x: TabularCodec, codec_y: TabularCodec, n_samples: int, **kw):
         super().__init__(net, **kw)
         self.roles, self.codec_x, self.codec_y, self.n_samples = roles, codec_x, codec_y, n_samples
+        self._treatment = roles.treatment
+        self._treatment_dtype = next((c.dtype for c in codec_x.columns if c.name == roles.treatment), None)
 
     def _encode(self, X: pd.DataFrame) -> np.ndarray:
         missing = [c for c in self.codec_x.names if c not in X.columns]
@@ -131,21 +137,6 @@ class ConditionalDiffusionFitted(_DiffusionFitted):
 
     def sd(self, X: pd.DataFrame) -> np.ndarray:
         return self._moments(X)[1]
-
-    def _set_treatment(self, X: pd.DataFrame, value: int) -> pd.DataFrame:
-        t = self.roles.treatment
-        if t is None:
-            raise ValueError("diffusion: potential outcomes need a treatment role; this data has none")
-        dtype = next(c.dtype for c in self.codec_x.columns if c.name == t)
-        X = X.copy()
-        X[t] = pd.Series(np.full(len(X), value), index=X.index).astype(dtype)
-        return X
-
-    def mu0(self, X: pd.DataFrame) -> np.ndarray:
-        return self.mean(self._set_treatment(X, 0))
-
-    def mu1(self, X: pd.DataFrame) -> np.ndarray:
-        return self.mean(self._set_treatment(X, 1))
 
 
 class JointDiffusionFitted(_DiffusionFitted):
@@ -223,13 +214,14 @@ class _DiffusionBase(Model):
     def _fit(self, observed: Observed, seed: int) -> Fitted:
         import torch
 
-        from dgpbench.models.torch._diffusion_net import Denoiser, _torch_env, train_denoiser
+        from dgpbench.models.torch._diffusion_net import Denoiser, train_denoiser
+        from dgpbench.models.torch._nets import torch_env
 
         p = self.params
         main, cond_codec = self._codecs(observed)
         target = torch.from_numpy(main.encode(observed.frame).astype(np.float32))
         cond = None if cond_codec is None else torch.from_numpy(cond_codec.encode(observed.frame).astype(np.float32))
-        held = _held_out(observed, seed) if p.patience else np.zeros(len(target), bool)
+        held = held_out(observed, lambda n: _random_valid_rows(n, seed)) if p.patience else np.zeros(len(target), bool)
         fit_rows = torch.from_numpy(np.flatnonzero(~held))
         valid = None
         if held.any():
@@ -238,7 +230,7 @@ class _DiffusionBase(Model):
         n = len(fit_rows)
         bs = n if p.batch_size <= 0 or p.batch_size >= n else p.batch_size
         epochs = p.epochs or max(1, math.ceil(AUTO_UPDATES / math.ceil(n / bs)))
-        with _torch_env(), torch.random.fork_rng(devices=[]):
+        with torch_env(), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # weight init; the global stream is restored after
             net = Denoiser(target.shape[1], 0 if cond is None else cond.shape[1], p.hidden)
             history = train_denoiser(
@@ -257,25 +249,20 @@ class _DiffusionBase(Model):
         # x0 predictions are clipped to the training range widened by one standardised unit
         clip = np.stack([target.min(dim=0).values.numpy() - 1.0, target.max(dim=0).values.numpy() + 1.0])
         kw = dict(steps=p.steps, seed=seed, clip=clip.astype(np.float32), history=history)
-        if self.joint:
+        if cond_codec is None:  # joint: no conditioning
             return JointDiffusionFitted(net, codec=main, **kw)
         return ConditionalDiffusionFitted(
             net, roles=observed.roles, codec_x=cond_codec, codec_y=main, n_samples=p.n_samples, **kw
         )
 
 
-def _held_out(observed: Observed, seed: int) -> np.ndarray:
-    """Rows kept for early stopping: the ``valid`` split where there is one, else a random
-    VALID_FRACTION of the rows (none when that leaves fewer than MIN_VALID)."""
-    valid = observed.mask("valid")
-    if valid.any() and not valid.all():
-        return valid
-    n = len(valid)
+def _random_valid_rows(n: int, seed: int) -> np.ndarray:
+    """Without a ``valid`` split: a random VALID_FRACTION of the rows, none when that would
+    be fewer than MIN_VALID."""
     k = int(round(VALID_FRACTION * n))
-    held = np.zeros(n, bool)
-    if k >= MIN_VALID:
-        held[np.random.default_rng([seed, 2]).choice(n, k, replace=False)] = True
-    return held
+    if k < MIN_VALID:
+        return np.zeros(0, dtype=np.int64)
+    return np.random.default_rng([seed, 2]).choice(n, k, replace=False)
 
 
 class Diffusion(_DiffusionBase):

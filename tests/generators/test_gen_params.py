@@ -6,6 +6,7 @@ import pytest
 
 from dgpbench.errors import BadInput
 from dgpbench.generators.registry import GENERATORS, load_generator
+from dgpbench.params import as_dict
 
 BAD = [
     ("did_panel", {"n_unit": 10}, "n_unit"),  # unknown name
@@ -38,10 +39,63 @@ def test_bad_parameter_names_generator_and_parameter(name, params, param):
     assert name in str(err.value) and param in str(err.value)
 
 
-@pytest.mark.parametrize("name", GENERATORS.names())
-def test_defaults_construct(name):
-    gen = load_generator(name)
-    assert gen.params is not None
+DEFAULTS = {
+    "did_panel": {
+        "n_units": 100,
+        "n_periods": 100,
+        "tau": 0.5,
+        "trend": 0.01,
+        "treat_prob": 0.5,
+        "adoption_period": None,
+        "staggered": False,
+        "tau_x": 0.0,
+        "tau_growth": 0.0,
+        "trend_gap": 0.0,
+        "noise_sd": 1.0,
+    },
+    "heteroscedastic": {"n": 10_000, "n_test": 2_000},
+    "two_mode_mixture": {"n": 10_000, "n_test": 2_000, "weight": 0.5},
+    "radon_like": {
+        "family": "normal",
+        "intercept": 1.462,
+        "floor_effect": -0.693,
+        "group_sd": 0.328,
+        "noise_sd": 0.756,
+        "floor_prob": 153 / 919,
+    },
+    "radon_mn": {},
+    "ihdp": {"replication": 1},
+}
+
+
+def test_every_generator_has_its_documented_defaults():
+    assert set(DEFAULTS) == set(GENERATORS.names())
+    for name, defaults in DEFAULTS.items():
+        assert as_dict(load_generator(name).params) == defaults, name
+
+
+def test_whole_numbers_are_coerced_to_float_parameters_and_stay_typed():
+    params = load_generator("did_panel", tau=1, noise_sd=0, n_units=10).params
+    assert params.tau == 1.0 and type(params.tau) is float
+    assert params.noise_sd == 0.0 and type(params.noise_sd) is float
+    assert params.n_units == 10 and type(params.n_units) is int
+
+
+@pytest.mark.parametrize(
+    "name, param, inside, outside",
+    [
+        ("did_panel", "n_units", 2, 1),  # ge: the bound itself is valid
+        ("did_panel", "treat_prob", 0.99, 0.0),  # gt / lt: the bounds are not
+        ("heteroscedastic", "n_test", 0, -1),
+        ("two_mode_mixture", "weight", 0.01, 0.0),
+        ("radon_like", "group_sd", 0.0, -1e-9),
+        ("ihdp", "replication", 10, 11),
+    ],
+)
+def test_range_bounds_accept_inside_and_refuse_outside(name, param, inside, outside):
+    assert getattr(load_generator(name, **{param: inside}).params, param) == inside
+    with pytest.raises(BadInput, match=param):
+        load_generator(name, **{param: outside})
 
 
 def test_adoption_period_defaults_to_half_the_periods():
