@@ -3,16 +3,18 @@
 Rows are keyed by (run_id, cell_key), so results from several workers or machines merge by
 plain insert and a resumed run skips what is stored. The schema carries a version with
 one migration per step; nothing is ever pickled into or out of it (JSON only).
+
+One class on purpose, and so past 300 lines: opening a file safely (refusing a foreign or
+corrupt one untouched), migrating it, and every write and read share one connection and one
+transaction discipline. The schema and its migrations live in ``store_schema``, a run's
+provenance in ``provenance``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
-import socket
 import sqlite3
-import subprocess
 import time
 import uuid
 from collections.abc import Sequence
@@ -20,107 +22,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import dgpbench
+from dgpbench.benchmarks import provenance
+from dgpbench.benchmarks.store_schema import (
+    APPLICATION_ID,
+    CELL_ROWS,
+    CURVE_ROWS,
+    ESTIMATE_ROWS,
+    METRIC_INFO,
+    METRIC_ROWS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    metric_row,
+)
 from dgpbench.errors import BadInput
 from dgpbench.vocabulary import DEFAULT_STORE
 
 if TYPE_CHECKING:
     from dgpbench.benchmarks.cell import CellResult
     from dgpbench.benchmarks.cell_spec import PlannedCell
-
-APPLICATION_ID = 0x44475042  # "DGPB"
-SCHEMA_VERSION = 2
-
-MIGRATIONS = {
-    1: """
-    CREATE TABLE runs (
-        run_id TEXT PRIMARY KEY, suite_name TEXT NOT NULL, suite_hash TEXT NOT NULL,
-        suite_json TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL,
-        status TEXT NOT NULL, git_commit TEXT, versions TEXT, machine TEXT, n_cells INTEGER);
-    CREATE TABLE cells (
-        run_id TEXT NOT NULL, cell_key TEXT NOT NULL, generator TEXT NOT NULL, model TEXT NOT NULL,
-        generator_name TEXT NOT NULL, model_name TEXT NOT NULL, seed INTEGER NOT NULL,
-        status TEXT NOT NULL, error TEXT, fit_s REAL, score_s REAL, total_s REAL, peak_mem_mb REAL,
-        timings TEXT, spec TEXT NOT NULL, finished_at REAL NOT NULL,
-        PRIMARY KEY (run_id, cell_key));
-    CREATE TABLE metrics (
-        run_id TEXT NOT NULL, cell_key TEXT NOT NULL, face TEXT NOT NULL, metric TEXT NOT NULL,
-        value REAL, oracle REAL, naive REAL, score REAL, note TEXT,
-        PRIMARY KEY (run_id, cell_key, metric));
-    CREATE TABLE estimates (
-        run_id TEXT NOT NULL, cell_key TEXT NOT NULL, name TEXT NOT NULL, truth REAL,
-        truth_kind TEXT, estimate REAL, lower REAL, upper REAL,
-        PRIMARY KEY (run_id, cell_key, name));
-    CREATE TABLE curves (
-        run_id TEXT NOT NULL, cell_key TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL,
-        PRIMARY KEY (run_id, cell_key, name));
-    CREATE INDEX cells_by_run ON cells (run_id, status);
-    """,
-    # the face first called "variance" holds CRPS, PIT and energy distance: "distribution"
-    2: """
-    UPDATE metrics SET face = 'distribution' WHERE face = 'variance';
-    CREATE TABLE run_metrics (
-        run_id TEXT NOT NULL, metric TEXT NOT NULL, face TEXT NOT NULL, direction TEXT NOT NULL,
-        naive TEXT NOT NULL, normalise INTEGER NOT NULL, description TEXT, citation TEXT,
-        PRIMARY KEY (run_id, metric));
-    """,
-}
-# What a report needs to know of a metric, stored with each run so that reports read only the
-# store (never the live registry): a plugin metric unregistered since, or one redefined in a
-# later version, still reads as it was scored.
-METRIC_INFO = ("metric", "face", "direction", "naive", "normalise", "description", "citation")
-
-# What reports read of one run, with the labels its cells are shown under.
-CELL_ROWS = "SELECT * FROM cells WHERE run_id = ? ORDER BY generator, model, seed"
-METRIC_ROWS = (
-    "SELECT c.run_id, c.generator, c.model, c.seed, m.face, m.metric, m.value, m.oracle, m.naive, m.score, c.status,"
-    " m.note FROM metrics m JOIN cells c USING (run_id, cell_key)"
-    " WHERE c.run_id = ? ORDER BY c.generator, c.model, m.metric, c.seed"
-)
-ESTIMATE_ROWS = (
-    "SELECT c.run_id, c.generator, c.model, c.seed, e.name, e.truth, e.truth_kind, e.estimate, e.lower, e.upper"
-    " FROM estimates e JOIN cells c USING (run_id, cell_key)"
-    " WHERE c.run_id = ? ORDER BY c.generator, c.model, e.name, c.seed"
-)
-CURVE_ROWS = (
-    "SELECT c.generator, c.model, c.seed, k.name, k.data FROM curves k JOIN cells c USING (run_id, cell_key)"
-    " WHERE c.run_id = ? ORDER BY c.generator, c.model, c.seed"
-)
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).resolve().parent
-        )
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version(), "dgpbench": dgpbench.__version__}
-    for pkg in ("numpy", "pandas", "scipy", "statsmodels", "torch", "tensorflow", "tensorflow-probability"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return out
-
-
-def _machine() -> dict[str, Any]:
-    return {
-        "host": socket.gethostname(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "processor": platform.machine(),
-    }
-
-
-def _metric_row(m: Any) -> tuple:
-    return (m.name, m.face, m.direction, m.naive, int(m.normalise), m.description, m.citation)
 
 
 class StoreError(BadInput):
@@ -237,7 +156,7 @@ class Store:
         for (run_id,) in self.db.execute("SELECT run_id FROM runs").fetchall():
             self.db.executemany(
                 "INSERT OR REPLACE INTO run_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, *_metric_row(m)) for m in known],
+                [(run_id, *metric_row(m)) for m in known],
             )
 
     def _set_wal(self, patience: float = 60.0) -> None:
@@ -303,9 +222,9 @@ class Store:
                     suite.hash(),
                     json.dumps(suite.to_dict()),
                     time.time(),
-                    _git_commit(),
-                    json.dumps(_versions()),
-                    json.dumps(_machine()),
+                    provenance.git_commit(),
+                    json.dumps(provenance.versions()),
+                    json.dumps(provenance.machine()),
                     n_cells,
                 ),
             )
@@ -313,7 +232,7 @@ class Store:
         return run_id, False
 
     def _write_metric_info(self, run_id: str, metrics: Sequence[Any]) -> None:
-        rows = [(run_id, *_metric_row(m)) for m in metrics]
+        rows = [(run_id, *metric_row(m)) for m in metrics]
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO run_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
