@@ -28,6 +28,7 @@ from dgpbench.benchmarks.store_schema import (
     CELL_ROWS,
     CURVE_ROWS,
     ESTIMATE_ROWS,
+    INSERT_METRIC_INFO,
     METRIC_INFO,
     METRIC_ROWS,
     MIGRATIONS,
@@ -148,16 +149,14 @@ class Store:
 
     def _backfill_metric_info(self) -> None:
         """Runs stored before metrics were kept with their run: take each metric they hold
-        from the registry as it stands (what reports of those runs read until then)."""
+        from the registry as it stands, with its primary rank, target and proper flag (what
+        reports of those runs read until then)."""
         from dgpbench.benchmarks.metrics import METRICS, split_key
 
         names = {split_key(r[0])[0] for r in self.db.execute("SELECT DISTINCT metric FROM metrics")}
         known = [METRICS.get(n) for n in sorted(names) if n in METRICS.names()]
         for (run_id,) in self.db.execute("SELECT run_id FROM runs").fetchall():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO run_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, *metric_row(m)) for m in known],
-            )
+            self.db.executemany(INSERT_METRIC_INFO, [(run_id, *metric_row(m)) for m in known])
 
     def _set_wal(self, patience: float = 60.0) -> None:
         """Switch a new store to WAL. The switch needs an exclusive lock and SQLite does not
@@ -234,12 +233,13 @@ class Store:
     def _write_metric_info(self, run_id: str, metrics: Sequence[Any]) -> None:
         rows = [(run_id, *metric_row(m)) for m in metrics]
         with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO run_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(INSERT_METRIC_INFO, rows)
 
     def metric_info(self, run_id: str) -> dict[str, dict[str, Any]]:
-        """The run's metrics by name: face, direction, naive baseline, normalise, description."""
+        """The run's metrics by name: face, direction, naive baseline, normalise, description,
+        primary rank (0: a diagnostic), nominal target, and whether it is a proper score."""
         rows = self.db.execute(f"SELECT {', '.join(METRIC_INFO)} FROM run_metrics WHERE run_id = ?", (run_id,))
-        return {r["metric"]: {**dict(r), "normalise": bool(r["normalise"])} for r in rows}
+        return {r["metric"]: {**dict(r), "normalise": bool(r["normalise"]), "proper": bool(r["proper"])} for r in rows}
 
     def finish_run(self, run_id: str, status: str = "done") -> None:
         with self.transaction():

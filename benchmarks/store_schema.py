@@ -42,13 +42,31 @@ MIGRATIONS = {
     CREATE TABLE run_metrics (
         run_id TEXT NOT NULL, metric TEXT NOT NULL, face TEXT NOT NULL, direction TEXT NOT NULL,
         naive TEXT NOT NULL, normalise INTEGER NOT NULL, description TEXT, citation TEXT,
+        primary_rank INTEGER NOT NULL DEFAULT 0, target REAL, proper INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (run_id, metric));
     """,
 }
 # What a report needs to know of a metric, stored with each run so that reports read only the
 # store (never the live registry): a plugin metric unregistered since, or one redefined in a
-# later version, still reads as it was scored.
-METRIC_INFO = ("metric", "face", "direction", "naive", "normalise", "description", "citation")
+# later version, still reads as it was scored. ``primary_rank`` is which metric decides its
+# face (0: a diagnostic), ``target`` a nominal metric's target, ``proper`` a proper score.
+METRIC_INFO = (
+    "metric",
+    "face",
+    "direction",
+    "naive",
+    "normalise",
+    "description",
+    "citation",
+    "primary_rank",
+    "target",
+    "proper",
+)
+# The statement that stores one run's metric rows (``run_id`` first, then METRIC_INFO).
+INSERT_METRIC_INFO = (
+    f"INSERT OR REPLACE INTO run_metrics (run_id, {', '.join(METRIC_INFO)})"
+    f" VALUES ({', '.join('?' * (len(METRIC_INFO) + 1))})"
+)
 
 # What reports read of one run, with the labels its cells are shown under.
 CELL_ROWS = "SELECT * FROM cells WHERE run_id = ? ORDER BY generator, model, seed"
@@ -69,4 +87,17 @@ CURVE_ROWS = (
 
 
 def metric_row(m: Any) -> tuple:
-    return (m.name, m.face, m.direction, m.naive, int(m.normalise), m.description, m.citation)
+    """A :class:`~dgpbench.benchmarks.metrics.Metric` as its METRIC_INFO columns (a plugin
+    metric written before ``primary``, ``target`` and ``proper`` existed reads as a diagnostic)."""
+    return (
+        m.name,
+        m.face,
+        m.direction,
+        m.naive,
+        int(m.normalise),
+        m.description,
+        m.citation,
+        int(getattr(m, "primary", 0)),
+        getattr(m, "target", None),
+        int(getattr(m, "proper", False)),
+    )

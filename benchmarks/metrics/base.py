@@ -37,12 +37,24 @@ class Metric:
     naive: str  # baseline model whose value normalises this metric
     normalise: bool = True  # whether (naive - model) / (naive - oracle) is meaningful
     citation: str = ""
+    # The face's verdict: 1 = the metric that decides the face score, 2, 3 = fallbacks used
+    # where a model has no row of a better rank (e.g. energy distance for a joint-only
+    # sampler that has no CRPS); 0 = a diagnostic shown beside it, never averaged in.
+    primary: int = 0
+    # A nominal metric's target (coverage rate 0.95, signed error 0): shown as the distance
+    # |mean - target| rather than normalised. None: no target (a width, a proper score).
+    target: float | None = None
+    # A proper score (its expectation is best at the truth): a model better than the oracle
+    # on it beyond noise has seen something it should not have (the leak alarm).
+    proper: bool = False
 
     def __post_init__(self) -> None:
         if self.face not in FACES:
             raise ValueError(f"metric {self.name!r}: face must be one of {FACES}")
         if self.direction not in DIRECTIONS:
             raise ValueError(f"metric {self.name!r}: direction must be one of {DIRECTIONS}")
+        if self.primary < 0:
+            raise ValueError(f"metric {self.name!r}: primary is a rank of preference (0 = a diagnostic, 1 = first)")
 
     def applies(self, capabilities: Capabilities, truth: Truth) -> bool:
         """When the fitted offers one of the capabilities it requires and the truth has its fields."""

@@ -82,6 +82,7 @@ METRICS = [
         evaluate=lambda ctx: _per_name(ctx, error, "estimate"),
         description="estimate - truth per coefficient; its mean over seeds is the bias",
         normalise=False,
+        target=0.0,
     ),
     _coefficient_metric(
         name="coef_abs_error",
@@ -95,6 +96,7 @@ METRICS = [
         evaluate=lambda ctx: _per_name(ctx, covers, "lower", "upper"),
         description="1 if the 95 % interval covers the truth; its mean over seeds is the coverage rate",
         normalise=False,
+        target=0.95,
     ),
     _coefficient_metric(
         name="coef_interval_width",
@@ -107,7 +109,8 @@ METRICS = [
         name="coef_efficiency",
         direction="lower",
         evaluate=_efficiency,
-        description="|error| / standard error of the canonical analysis on the same data (~1 = as efficient)",
-        normalise=False,
+        description="|error| / standard error of the canonical analysis on the same data (~1 = as efficient); "
+        "the coefficient face's primary metric (averaged over coefficients per seed)",
+        primary=1,
     ),
 ]

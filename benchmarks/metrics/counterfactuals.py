@@ -58,12 +58,16 @@ METRICS = [
         evaluate=lambda ctx: _on(ctx, "in", sqrt_pehe),
         description="sqrt(PEHE) on the rows the model was fitted on",
         citation="Hill (2011)",
+        primary=2,  # where the data have no held-out rows
+        proper=True,
     ),
     _counterfactual_metric(
         name="sqrt_pehe_out",
         evaluate=lambda ctx: _on(ctx, "out", sqrt_pehe),
-        description="sqrt(PEHE) on held-out test rows",
+        description="sqrt(PEHE) on held-out test rows; the counterfactual face's primary metric",
         citation="Hill (2011)",
+        primary=1,
+        proper=True,
     ),
     _counterfactual_metric(
         name="ate_abs_error_in",
