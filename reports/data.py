@@ -63,8 +63,9 @@ class RunData:
     metrics: list[dict]
     estimates: list[dict]
     curves: list[dict]
-    rows: list[dict] = field(default_factory=list)  # leaderboard.aggregate
-    summary: list[dict] = field(default_factory=list)  # leaderboard.face_summary
+    rows: list[dict] = field(default_factory=list)  # leaderboard.aggregate: one per metric
+    summary: list[dict] = field(default_factory=list)  # leaderboard.face_summary: one per pair
+    faces: list[dict] = field(default_factory=list)  # verdict.face_verdicts: one per pair and face
     info: MetricInfo = field(default_factory=dict)  # metric name -> its stored attributes
 
     @classmethod
@@ -81,8 +82,9 @@ class RunData:
             store.curve_rows(rid) if figures else [],
             info=store.metric_info(rid),
         )
-        data.rows = lb.aggregate(metrics, cells)
-        data.summary = lb.face_summary(data.rows, cells)
+        data.rows = lb.aggregate(metrics, cells, data.info)
+        data.faces = lb.faces(metrics, data.info)
+        data.summary = lb.face_summary(data.faces, cells)
         return data
 
     # -- identity ---------------------------------------------------------------------------

@@ -1,8 +1,11 @@
-"""Leaderboard: aggregate a run's stored metric rows over seeds. Reads the store only.
+"""Leaderboard: a run's stored metric rows as the verdict a user reads. Reads the store only.
 
-Per (generator, model, metric): mean and standard error over seeds, the oracle's and the
-naive baseline's means, and the normalised score of the means, with ``n_ok / n_total``
-cells beside it so a mean over fewer seeds is never mistaken for a full one.
+Two levels. **Face rows** (one per generator x model x face): the face score decided by the
+face's primary metric, its se over seeds, the shared rank and the leak alarm
+(:mod:`dgpbench.reports.verdict`). **Metric rows** (one per generator x model x metric,
+``--detail``): mean +- se over seeds, the oracle's and naive's means, the normalised score
+where naive and oracle are separable, a nominal metric's distance from its target. Both carry
+``n_ok / n_total`` cells so a mean over fewer seeds is never mistaken for a full one.
 """
 
 from __future__ import annotations
@@ -10,102 +13,109 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dgpbench.benchmarks.metrics.base import normalised_score
+from dgpbench.reports.stats import mean_se
+from dgpbench.reports.verdict import FACE_COLUMNS, MetricInfo, face_verdicts, metric_verdicts
 from dgpbench.vocabulary import FACES, face_order
 
+__all__ = ["FACE_COLUMNS", "METRIC_COLUMNS", "aggregate", "face_summary", "format_table", "mean_se"]
 
-def mean_se(values: list[float]) -> tuple[float | None, float | None]:
-    v = [x for x in values if x is not None and math.isfinite(x)]
-    if not v:
-        return None, None
-    m = sum(v) / len(v)
-    if len(v) < 2:
-        return m, None
-    var = sum((x - m) ** 2 for x in v) / (len(v) - 1)
-    return m, math.sqrt(var / len(v))
+# The columns of a metric row (``leaderboard --detail --format json|csv``): today's first.
+METRIC_COLUMNS = (
+    "generator",
+    "model",
+    "face",
+    "metric",
+    "mean",
+    "se",
+    "n",
+    "oracle",
+    "naive",
+    "score",
+    "note",
+    "n_ok",
+    "n_total",
+    "score_se",
+    "separable",
+    "target",
+    "distance",
+    "primary",
+    "suspect",
+)
 
 
-def cell_counts(cells: list[dict]) -> dict[tuple[str, str], dict[str, int]]:
+def cell_counts(cells: Sequence[Mapping]) -> dict[tuple[str, str], dict[str, int]]:
     out: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for c in cells:
         out[(c["generator"], c["model"])][c["status"]] += 1
     return out
 
 
-def aggregate(metric_rows: list[dict], cells: list[dict]) -> list[dict[str, Any]]:
-    """One row per (generator, model, face, metric), sorted for reading."""
+def aggregate(metric_rows: Sequence[Mapping], cells: Sequence[Mapping], info: MetricInfo) -> list[dict[str, Any]]:
+    """One metric row per (generator, model, face, metric), sorted for reading."""
     counts = cell_counts(cells)
-    groups: dict[tuple, list[dict]] = defaultdict(list)
-    for r in metric_rows:
-        groups[(r["generator"], r["model"], r["face"], r["metric"])].append(r)
     out = []
-    for (g, m, face, metric), rows in groups.items():
-        mean, se = mean_se([r["value"] for r in rows])
-        oracle, _ = mean_se([r["oracle"] for r in rows])
-        naive, _ = mean_se([r["naive"] for r in rows])
-        normalised = any(r["note"] != "not normalised" for r in rows)
-        score, note = normalised_score(mean, oracle, naive) if normalised else (None, "not normalised")
-        c = counts.get((g, m), {})
-        out.append(
-            {
-                "generator": g,
-                "model": m,
-                "face": face,
-                "metric": metric,
-                "mean": mean,
-                "se": se,
-                "n": sum(1 for r in rows if r["value"] is not None),
-                "oracle": oracle,
-                "naive": naive,
-                "score": score,
-                "note": note,
-                "n_ok": c.get("ok", 0),
-                "n_total": sum(c.values()),
-            }
-        )
-    out.sort(
-        key=lambda r: (
-            r["generator"],
-            face_order(r["face"]),
-            r["metric"],
-            r["model"],
-        )
-    )
+    for r in metric_verdicts(metric_rows, info):
+        c = counts.get((r["generator"], r["model"]), {})
+        out.append({**r, "n_ok": c.get("ok", 0), "n_total": sum(c.values())})
+    out.sort(key=lambda r: (r["generator"], face_order(r["face"]), r["metric"], r["model"]))
     return out
 
 
-def overall(summary_row: dict) -> float | None:
-    """The mean of a face-summary row's face scores (over the faces it has): one number per pair."""
+def faces(metric_rows: Sequence[Mapping], info: MetricInfo) -> list[dict[str, Any]]:
+    """One face row per (generator, model, face): see :func:`verdict.face_verdicts`."""
+    return face_verdicts(metric_rows, info)
+
+
+def overall(summary_row: Mapping) -> float | None:
+    """The mean of a summary row's face scores over the faces it has (a sort key, not a verdict)."""
     vals = [summary_row[f] for f in FACES if summary_row.get(f) is not None]
     return sum(vals) / len(vals) if vals else None
 
 
-def face_summary(rows: list[dict], cells: list[dict]) -> list[dict[str, Any]]:
-    """Per (generator, model): mean normalised score of each face, and cell counts."""
-    by: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for r in rows:
-        if r["score"] is not None:
-            by[(r["generator"], r["model"])][r["face"]].append(r["score"])
+def face_summary(face_rows: Sequence[Mapping], cells: Sequence[Mapping]) -> list[dict[str, Any]]:
+    """Per (generator, model): each face's score (``row[face]``), its whole face row
+    (``row["verdict"][face]``), the mean rank and cell counts. Pairs the model could not serve
+    are listed by the run, not here."""
+    by: dict[tuple[str, str], dict[str, Mapping]] = defaultdict(dict)
+    for r in face_rows:
+        by[(r["generator"], r["model"])][r["face"]] = r
+    counts = cell_counts(cells)
+    keys = sorted({k for k, c in counts.items() if set(c) != {"skipped"}} | set(by))
     out = []
-    for (g, m), c in sorted(cell_counts(cells).items()):
-        if set(c) == {"skipped"}:
-            continue  # pairs the model cannot serve are listed by the run, not ranked
-        faces = by.get((g, m), {})
-        out.append(
-            {
-                "generator": g,
-                "model": m,
-                **{f: (sum(faces[f]) / len(faces[f]) if faces.get(f) else None) for f in FACES},
-                "n_ok": c.get("ok", 0),
-                "n_total": sum(c.values()),
-                "status": ", ".join(f"{n} {s}" for s, n in sorted(c.items()) if s != "ok"),
-            }
-        )
+    for g, m in keys:
+        c = counts.get((g, m), {})
+        mine = by.get((g, m), {})
+        row = {
+            "generator": g,
+            "model": m,
+            **{f: (mine[f]["score"] if f in mine else None) for f in FACES},
+            "verdict": {f: dict(mine[f]) for f in FACES if f in mine},
+            "n_ok": c.get("ok", 0),
+            "n_total": sum(c.values()),
+            "status": ", ".join(f"{n} {s}" for s, n in sorted(c.items()) if s != "ok"),
+            "suspect": any(r["suspect"] for r in mine.values()),
+        }
+        ranks = [r["rank"] for r in mine.values() if r["rank"] is not None]
+        row["mean_rank"] = sum(ranks) / len(ranks) if ranks else None
+        row["overall"] = overall(row)
+        out.append(row)
     return out
+
+
+def order_key(s: Mapping) -> tuple:
+    """Best first: by mean shared rank over the faces, then mean face score (an exact 0 above
+    a negative score; missing last), then name."""
+    return (
+        s["mean_rank"] is None,
+        s["mean_rank"] or 0.0,
+        s["overall"] is None,
+        -(s["overall"] or 0.0),
+        s["model"],
+    )
 
 
 def fmt(v: float | None, digits: int = 3) -> str:
@@ -114,46 +124,85 @@ def fmt(v: float | None, digits: int = 3) -> str:
     return f"{v:.{digits}g}" if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}"
 
 
-def _column(face: str) -> str:
-    """A face's name as a table column of 13 characters ("counterfactuals" -> "counterfact.")."""
-    return face if len(face) <= 13 else face[:11] + "."
+def face_text(r: Mapping | None) -> str:
+    """A face's verdict in a few characters: ``0.81±0.05 #1``, the raw primary value marked
+    ``raw`` where it is not separable, or the short reason there is none. ``!`` = suspect."""
+    if r is None:
+        return "not offered"
+    flag = " !" if r["suspect"] else ""
+    rank = f" #{r['rank']}" if r["rank"] is not None else ""
+    se = lambda v: f"±{fmt(v, 2)}" if v is not None else "±?"  # noqa: E731
+    if r["score"] is not None:
+        return f"{fmt(r['score'], 2)}{se(r['se'])}{rank}{flag}"
+    if r["value"] is not None:
+        return f"raw {fmt(r['value'])}{se(r['value_se'])}{rank}{flag}"
+    return f"no primary value{flag}"
 
 
-def format_table(summary: list[dict], rows: list[dict], detail: bool = False) -> str:
-    """A terminal table: per generator, models by mean normalised score per face."""
+WIDTH = 24
+
+
+def format_table(summary: Sequence[Mapping], rows: Sequence[Mapping], detail: bool = False) -> str:
+    """A terminal table: per generator, models best first with each face's verdict."""
     lines = []
-    header = f"{'model':<22} {' '.join(f'{_column(f):>13}' for f in FACES)} {'cells ok':>9}  notes"
-    for g in sorted({s["generator"] for s in summary}):
-        lines.append(f"\n== {g} ==  (normalised score: 1 = oracle, 0 = naive baseline)")
+    header = f"{'model':<22} {' '.join(f'{f:>{WIDTH}}' for f in FACES)} {'cells ok':>9}  notes"
+    for g in sorted({s["generator"] for s in summary}, key=str):
+        mine = sorted((s for s in summary if s["generator"] == g), key=order_key)
+        primaries = sorted(
+            {(f, v["primary_metric"]) for s in mine for f, v in s["verdict"].items() if v["primary_metric"]},
+            key=lambda fp: (face_order(fp[0]), fp[1]),
+        )
+        lines.append(f"\n== {g} ==  primary: " + ", ".join(f"{f} {p}" for f, p in primaries))
         lines.append(header)
-        for s in sorted(
-            (s for s in summary if s["generator"] == g),
-            key=lambda s: -(sum(v for v in (s[f] for f in FACES) if v is not None) or -1e9),
-        ):
-            scores = " ".join(f"{fmt(s[f]):>13}" for f in FACES)
-            lines.append(f"{s['model']:<22} {scores} {s['n_ok']:>4}/{s['n_total']:<4}  {s['status']}")
+        for s in mine:
+            cells = " ".join(f"{face_text(s['verdict'].get(f)):>{WIDTH}}" for f in FACES)
+            notes = [s["status"], *(v["note"] for v in s["verdict"].values() if v["suspect"])]
+            lines.append(f"{s['model']:<22} {cells} {s['n_ok']:>4}/{s['n_total']:<4}  {'; '.join(filter(None, notes))}")
         if detail:
             lines.append(
-                f"  {'metric':<34} {'model':<20} {'mean':>10} {'± se':>9} {'oracle':>9} {'naive':>9} {'score':>7}"
+                f"  {'metric':<34} {'model':<20} {'mean':>10} {'± se':>9} {'oracle':>9} {'naive':>9} {'score':>14}"
             )
             for r in rows:
                 if r["generator"] == g:
                     lines.append(
                         f"  {r['metric']:<34} {r['model']:<20} {fmt(r['mean']):>10} {fmt(r['se']):>9} "
-                        f"{fmt(r['oracle']):>9} {fmt(r['naive']):>9} {fmt(r['score']):>7}"
+                        f"{fmt(r['oracle']):>9} {fmt(r['naive']):>9} {metric_score_text(r):>14}"
                     )
+    lines.append(LEGEND)
     return "\n".join(lines).lstrip("\n")
 
 
-def to_csv(rows: list[dict]) -> str:
-    if not rows:
+LEGEND = (
+    "\nface score ± se over seeds: (naive − model) / (naive − oracle) of the face's primary metric, 1 = oracle,"
+    "\n0 = naive; #k = shared rank (models the seeds cannot tell apart share it); raw = naive and oracle not"
+    "\nseparable beyond noise, so the primary metric's raw value ± se is shown; ! = suspect: better than the truth."
+)
+
+
+def metric_score_text(r: Mapping) -> str:
+    """A metric row's score cell: score ± se, ``|d| 0.012`` for a nominal metric's distance
+    from its target, or the short reason there is no score."""
+    if r["score"] is not None:
+        return f"{fmt(r['score'], 2)}±{fmt(r['score_se'], 2) if r['score_se'] is not None else '?'}"
+    if r["distance"] is not None:
+        return f"|d| {fmt(r['distance'])}"
+    return "not separable" if r["separable"] is False else "raw"
+
+
+def table_rows(rows: Sequence[Mapping], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows restricted to (and ordered by) the stable ``columns``."""
+    return [{c: r.get(c) for c in columns} for r in rows]
+
+
+def to_csv(rows: Sequence[Mapping], columns: Sequence[str] | None = None) -> str:
+    if not rows and not columns:
         return ""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=list(columns or rows[0]), lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
 
 
-def to_json(rows: list[dict]) -> str:
-    return json.dumps(rows, indent=1, default=str)
+def to_json(rows: Sequence[Mapping]) -> str:
+    return json.dumps(list(rows), indent=1, default=str)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
+from dgpbench.reports.verdict import pool_replications
 
 
 def replication_groups(data: RunData) -> list[list[str]]:
@@ -21,6 +23,29 @@ def replication_groups(data: RunData) -> list[list[str]]:
         p.pop("replication")
         by[(reg[g], repr(sorted(p.items())))].append(g)
     return [sorted(gs, key=lambda g: (data.params(g)["replication"], g)) for gs in by.values() if len(gs) > 1]
+
+
+def group_label(registered: str, n: int) -> str:
+    return f"{registered} · {n} replications"
+
+
+def pooled_faces(data: RunData) -> list[dict]:
+    """Face rows of each replication group pooled over its replications (mean +- se over
+    replications, ranks paired by replication): one row per group, model and face."""
+    reg = data.registered("generator")
+    groups = {
+        group_label(reg[gs[0]], len(gs)): [(g, int(data.params(g)["replication"])) for g in gs]
+        for gs in replication_groups(data)
+    }
+    return pool_replications(data.faces, groups, data.info)
+
+
+def pooled_summary(data: RunData) -> list[dict]:
+    """:func:`leaderboard.face_summary` rows of the pooled groups (cells counted over members)."""
+    reg = data.registered("generator")
+    label = {g: group_label(reg[gs[0]], len(gs)) for gs in replication_groups(data) for g in gs}
+    cells = [dict(c, generator=label[c["generator"]]) for c in data.cells if c["generator"] in label]
+    return lb.face_summary(pooled_faces(data), cells)
 
 
 @dataclass(frozen=True)
@@ -48,7 +73,7 @@ def units(data: RunData) -> list[Unit]:
     for g in data.generators:
         if g in groups:
             gs = groups[g]
-            out.append(Unit(f"{reg[g]} · {len(gs)} replications", tuple(gs)))
+            out.append(Unit(group_label(reg[g], len(gs)), tuple(gs)))
         elif g not in members:
             out.append(Unit(g, (g,)))
     return out
