@@ -140,6 +140,11 @@ class RunData:
         m = self.info.get(split_key(metric)[0])
         return m["direction"] if m else None
 
+    def normalised(self, metric: str) -> bool:
+        """Whether a stored metric key is normalised (a nominal metric never is)."""
+        m = self.info.get(split_key(metric)[0])
+        return bool(m and m["normalise"] and m["direction"] != "nominal")
+
     def description(self, metric: str) -> str:
         m = self.info.get(split_key(metric)[0])
         return (m["description"] or "") if m else ""

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from dgpbench.reports import compare as cmp
 from dgpbench.reports import leaderboard as lb
+from dgpbench.reports.best_runs import latest_runs
 from dgpbench.reports.data import RunData, duration, when
 from dgpbench.reports.published import PUBLISHED
 from dgpbench.reports.view import View, build
@@ -128,56 +129,36 @@ def write_report(store: Store, run_id: str | None = None, output: str | Path | N
 
 
 def best_runs(store: Store) -> tuple[list[dict], list[dict]]:
-    """(best row per model x generator over all runs, one summary row per run).
-
-    Best = highest mean of the face scores; ties go to the later run.
-    """
-    best: dict[tuple[str, str], dict] = {}
-    runs: list[dict] = []
-    tried: dict[tuple[str, str], int] = defaultdict(int)
-    for run in store.runs():
-        data = RunData.load(store, run["run_id"], figures=False)
-        meta = data.meta()
-        runs.append(meta | {"started_at": run["started_at"]})
-        for s in data.summary:
-            k = (s["generator"], s["model"])
-            tried[k] += 1
-            cand = dict(
-                s,
-                overall=lb.overall(s),
-                run_id=run["run_id"],
-                suite=run["suite_name"],
-                started=meta["started"],
-                registered=data.registered("generator").get(s["generator"]),
-            )
-            old = best.get(k)
-            if old is None or (
-                cand["overall"] is not None and (old["overall"] is None or cand["overall"] >= old["overall"])
-            ):
-                best[k] = cand
-    rows = [dict(r, runs=tried[k]) for k, r in sorted(best.items())]
-    return rows, runs[::-1]
+    """(one row per generator spec x model spec: the latest run holding it, never the best;
+    one row per run). See :mod:`dgpbench.reports.best_runs`."""
+    return latest_runs(store)
 
 
 class HeatMap(View):
-    name, title, order = "heatmap", "Best normalised score per model and generator", 20
+    """Model x generator: each face's score +- se and shared rank (or the raw value where not
+    separable), one tab per face, and the mean of the face scores as a sort key."""
+
+    name, title, order = "heatmap", "Latest face scores per model and generator", 20
 
     def context(self, rows: list[dict]) -> dict[str, Any]:
-        generators = sorted({r["generator"] for r in rows})
+        columns = sorted({_label(r, "generator") for r in rows})
         by_model: dict[str, list[float]] = defaultdict(list)
         for r in rows:
-            if r["overall"] is not None:
-                by_model[r["model"]].append(r["overall"])
-        models = sorted(
-            {r["model"] for r in rows},
-            key=lambda m: (-(sum(by_model[m]) / len(by_model[m])) if by_model[m] else 1e9, m),
-        )
-        cell = {(r["model"], r["generator"]): r for r in rows}
-        return {"generators": generators, "models": models, "cell": cell, "measures": ["overall", *FACES]}
+            by_model[_label(r, "model")] += [r["overall"]] if r["overall"] is not None else []
+        models = sorted(by_model, key=lambda m: (-(sum(by_model[m]) / len(by_model[m])) if by_model[m] else 1e9, m))
+        cell = {(_label(r, "model"), _label(r, "generator")): r for r in rows}
+        return {"generators": columns, "models": models, "cell": cell, "measures": ["overall", *FACES]}
+
+
+def _label(r: dict, component: str) -> str:
+    """A heat-map row (``model``) or column (``generator``): the label with its parameters, so
+    different parameters under one label are two rows or columns."""
+    params = r[f"{component}_params"]
+    return r[component] + (f" ({params})" if params else "")
 
 
 class BestRuns(View):
-    name, title, order = "best", "Best run per model × generator", 30
+    name, title, order = "best", "Latest run per model × generator spec", 30
 
     def context(self, rows: list[dict]) -> dict[str, Any]:
         gens = sorted({r["generator"] for r in rows})

@@ -15,7 +15,7 @@ from dgpbench.reports import figures as fig
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
 from dgpbench.reports.published import published_for
-from dgpbench.reports.units import Unit, anchor, units
+from dgpbench.reports.units import Unit, anchor, pooled_faces, units
 from dgpbench.reports.view import View
 
 
@@ -45,14 +45,27 @@ def _curve_kind(name: str, fn: Callable, face: str | None = None):
 
 
 def _scores(data: RunData, unit: Unit, palette: fig.Palette):
+    """Per metric and model: score +- se; the face's primary metric carries each model's shared rank."""
     if not unit.is_group:
-        return fig.scores([r for r in data.rows if r["generator"] == unit.first], palette), ""
+        rows = [r for r in data.rows if r["generator"] == unit.first]
+        faces = [r for r in data.faces if r["generator"] == unit.first]
+        return fig.scores(rows, palette, _ranks(faces)), ""
     members = set(unit.members)
     rows = lb.aggregate(
         [dict(r, generator=unit.label) for r in data.metrics if r["generator"] in members],
         [dict(c, generator=unit.label) for c in data.cells if c["generator"] in members],
+        data.info,
     )
-    return fig.scores(rows, palette), f"Pooled over the {len(members)} replications and their seeds."
+    faces = [r for r in pooled_faces(data) if r["generator"] == unit.label]
+    return (
+        fig.scores(rows, palette, _ranks(faces)),
+        f"Pooled over the {len(members)} replications and their seeds; ranks paired by replication.",
+    )
+
+
+def _ranks(face_rows: list[dict]) -> dict[tuple[str, str], int]:
+    """(model, primary metric) -> shared rank, for the metrics that decide a face."""
+    return {(r["model"], r["primary_metric"]): r["rank"] for r in face_rows if r["rank"] is not None}
 
 
 def _coefficients(data: RunData, unit: Unit, palette: fig.Palette):
@@ -68,8 +81,10 @@ FIGURES: tuple[FigureKind, ...] = (
         "scores",
         "Scores against the oracle and the naive baseline",
         10,
-        "Mean normalised score per metric over seeds: 1 is the oracle (the truth used as a model), "
-        "0 the naive baseline, negative worse than naive (red band).",
+        "Normalised score per metric ± its standard error over seeds (bars): 1 is the oracle (the truth "
+        "used as a model), 0 the naive baseline, negative worse than naive (red band). #k beside a face's "
+        "primary metric is the model's shared rank; metrics whose naive and oracle are not separable, and "
+        "nominal ones, have no dot (their raw values are in the leaderboard).",
         _scores,
     ),
     FigureKind(

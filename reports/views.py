@@ -8,10 +8,10 @@ from collections import defaultdict
 from typing import Any
 
 from dgpbench.reports.data import RunData
-from dgpbench.reports.leaderboard import overall
+from dgpbench.reports.leaderboard import order_key
 from dgpbench.reports.published import published_for
 from dgpbench.reports.sections import Generators
-from dgpbench.reports.units import anchor, replication_groups
+from dgpbench.reports.units import anchor, pooled_summary, replication_groups, units
 from dgpbench.reports.view import View
 from dgpbench.vocabulary import FACES, FAILED_STATUSES
 
@@ -24,7 +24,11 @@ class RunHeader(View):
 
 
 class Summary(View):
-    """Generator x model x face: the mean normalised score of each face, best model first."""
+    """Generator x model x face: each face's score +- se and shared rank, best model first.
+
+    A replication group (IHDP's replications) is one pooled group: mean +- se over its
+    replications, ranks paired by replication; the members' own rows are in the leaderboard.
+    """
 
     name, title, order = "summary", "Summary", 20
 
@@ -32,18 +36,22 @@ class Summary(View):
         if not data.summary:
             return None
         naive = data.naive_faces()
-        faces = [f for f in FACES if any(s[f] is not None for s in data.summary)] or list(FACES)
+        pooled = pooled_summary(data)
+        faces = [f for f in FACES if any(f in s["verdict"] for s in data.summary)] or list(FACES)
+        primary: dict[str, set[str]] = defaultdict(set)
+        for r in data.faces:
+            if r["primary_metric"]:
+                primary[r["face"]].add(r["primary_metric"])
         groups = []
-        for g in data.generators:
-            rows = [
-                dict(s, overall=overall(s), naive=", ".join(naive.get(s["model"], ())))
-                for s in data.summary
-                if s["generator"] == g
-            ]
-            rows.sort(key=lambda s: (s["overall"] is None, -(s["overall"] or 0), s["model"]))
+        for unit in units(data):
+            source = pooled if unit.is_group else data.summary
+            rows = [dict(s, naive=", ".join(naive.get(s["model"], ()))) for s in source if s["generator"] == unit.label]
+            rows.sort(key=order_key)
             if rows:
-                groups.append({"generator": g, "anchor": anchor(data, g), "rows": rows})
-        return {"groups": groups, "faces": faces}
+                groups.append(
+                    {"generator": unit.label, "anchor": anchor(data, unit.first), "rows": rows, "pooled": unit.is_group}
+                )
+        return {"groups": groups, "faces": faces, "primary": {f: " / ".join(sorted(p)) for f, p in primary.items()}}
 
 
 class Leaderboard(View):
@@ -132,7 +140,7 @@ class Replications(View):
             reps = {g: data.params(g)["replication"] for g in gs}
             per: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
             for r in data.rows:
-                if r["generator"] in reps and r["mean"] is not None and r["note"] != "not normalised":
+                if r["generator"] in reps and r["mean"] is not None and data.normalised(r["metric"]):
                     per[(r["model"], r["metric"])][r["generator"]] = r["mean"]
             rows = []
             for (m, metric), vals in sorted(per.items(), key=lambda kv: (kv[0][1], kv[0][0])):

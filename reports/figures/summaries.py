@@ -3,6 +3,8 @@ against the truth."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from dgpbench.reports.figures import canvas as cv
@@ -11,12 +13,18 @@ from dgpbench.vocabulary import face_order
 
 
 @styled
-def scores(rows: list[dict], palette: Palette) -> Image | None:
-    """Normalised score of every (metric, model): oracle = 1 and naive = 0 as reference lines.
+def scores(rows: list[dict], palette: Palette, ranks: Mapping[tuple[str, str], int] | None = None) -> Image | None:
+    """Normalised score +- se of every (metric, model): oracle = 1 and naive = 0 as reference lines.
 
     ``rows`` are aggregated leaderboard rows of one generator; metrics are grouped by face.
     Scores beyond the axis are drawn as triangles at its edge with their value beside.
+    ``ranks`` ((model, metric) -> shared rank) are written beside the primary metrics' dots.
+    A metric with no score (not separable, or nominal) is labelled with why, without dots.
     """
+    ranks = ranks or {}
+    unscored = {(r["face"], r["metric"]) for r in rows} - {
+        (r["face"], r["metric"]) for r in rows if r["score"] is not None
+    }
     rows = [r for r in rows if r["score"] is not None]
     if not rows:
         return None
@@ -28,6 +36,9 @@ def scores(rows: list[dict], palette: Palette) -> Image | None:
         for metric in sorted({r["metric"] for r in rows if r["face"] == f}):
             ypos[(f, metric)] = y
             labels.append((y, metric))
+            y -= 1
+        for metric in sorted(m for face, m in unscored if face == f):
+            labels.append((y, f"{metric} (no score)"))
             y -= 1
     models = sorted({r["model"] for r in rows})
     row = 0.17 + 0.025 * len(models)
@@ -51,6 +62,21 @@ def scores(rows: list[dict], palette: Palette) -> Image | None:
             marker = "<" if sc < lo else ">" if sc > hi else "o"
             pts[marker][0].append(min(max(sc, lo), hi))
             pts[marker][1].append(yy)
+            if r.get("score_se") and marker == "o":
+                a, b = max(sc - r["score_se"], lo), min(sc + r["score_se"], hi)
+                ax.plot([a, b], [yy, yy], color=palette(m), lw=1.1, alpha=0.8, zorder=2, solid_capstyle="butt")
+            rank = ranks.get((m, r["metric"]))
+            if rank is not None and marker == "o":
+                ax.annotate(
+                    f"#{rank}",
+                    (sc, yy),
+                    xytext=(0, 3.5),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=5.5,
+                    color=palette(m),
+                )
             if marker != "o" and len(models) <= 3:
                 ax.annotate(
                     f"{sc:.3g}",
