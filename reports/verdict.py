@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dgpbench.benchmarks.metrics.base import split_key
@@ -68,8 +68,8 @@ class Series:
 
     def add(self, seed: int, value: float | None, oracle: float | None, naive: float | None) -> None:
         for target, v in ((self.value, value), (self.oracle, oracle), (self.naive, naive)):
-            if finite([v]):
-                target[seed] = float(v)  # type: ignore[arg-type]
+            if v is not None and finite([v]):
+                target[seed] = float(v)
 
 
 def averaged_over_keys(parts: Sequence[Series]) -> Series:
@@ -83,7 +83,7 @@ def averaged_over_keys(parts: Sequence[Series]) -> Series:
         for mine, name in ((out.oracle, "oracle"), (out.naive, "naive")):
             got = [getattr(p, name).get(s) for p in have]
             if all(v is not None for v in got):
-                mine[s] = sum(got) / len(got)  # type: ignore[arg-type]
+                mine[s] = sum(got) / len(got)
     return out
 
 
@@ -109,30 +109,24 @@ def judge(s: Series, info: Mapping[str, Any] | None) -> Judged:
     value, value_se = mean_se(list(s.value.values()))
     oracle, _ = mean_se(list(s.oracle.values()))
     naive, _ = mean_se(list(s.naive.values()))
-    base = {"value": value, "value_se": value_se, "n_seeds": len(s.value), "oracle": oracle, "naive": naive}
+    raw = Judged(value, value_se, len(s.value), oracle, naive, None, None, None, None, "not normalised")
     if value is None:
-        return Judged(**base, separable=None, score=None, se=None, distance=None, note="no finite value")
+        return replace(raw, note="no finite value")
     direction = (info or {}).get("direction")
     if info is None or direction == "nominal" or not info.get("normalise", True):
         target = (info or {}).get("target")
         if target is None:
-            return Judged(**base, separable=None, score=None, se=None, distance=None, note="not normalised")
-        return Judged(
-            **base,
-            separable=None,
-            score=None,
-            se=None,
-            distance=abs(value - float(target)),
-            note=f"nominal: distance from its target {float(target):g}",
+            return raw
+        return replace(
+            raw, distance=abs(value - float(target)), note=f"nominal: distance from its target {float(target):g}"
         )
     why = separation(s)
     if why:
-        return Judged(**base, separable=False, score=None, se=None, distance=None, note=why)
+        return replace(raw, separable=False, note=why)
     assert oracle is not None and naive is not None
     gap = naive - oracle
-    per_seed = [(s.naive[k] - v) / gap for k, v in s.value.items() if k in s.naive]
-    score, se = mean_se(per_seed)
-    return Judged(**base, separable=True, score=score, se=se, distance=None, note="")
+    score, se = mean_se([(s.naive[k] - v) / gap for k, v in s.value.items() if k in s.naive])
+    return replace(raw, separable=True, score=score, se=se, note="")
 
 
 def separation(s: Series) -> str:
