@@ -25,6 +25,7 @@ from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.best_runs import latest_runs
 from dgpbench.reports.data import RunData, duration, when
 from dgpbench.reports.published import PUBLISHED
+from dgpbench.reports.stats import ALPHA
 from dgpbench.reports.view import View, build
 from dgpbench.reports.views import REPORT_VIEWS
 from dgpbench.vocabulary import FACES
@@ -188,19 +189,31 @@ def write_leaderboard(store: Store, output: str | Path | None = None) -> str:
 # -- compare ----------------------------------------------------------------------------------
 
 
+# What the compare page's views read: run A, run B and their comparison.
+ComparePage = tuple[RunData, RunData, cmp.Comparison]
+
+
 class CompareHeader(View):
     name, title, order = "cmp_header", "Runs", 10
 
-    def context(self, pair: tuple[RunData, RunData]) -> dict[str, Any]:
-        return {"a": pair[0].meta(), "b": pair[1].meta()}
+    def context(self, page: ComparePage) -> dict[str, Any]:
+        c = page[2]
+        return {
+            "a": page[0].meta(),
+            "b": page[1].meta(),
+            "paired": c.paired,
+            "correction": cmp.CORRECTION_NAMES[c.correction],
+            "alpha": c.alpha,
+            "n_tests": sum(1 for d in c.deltas if d.p_value is not None),
+        }
 
 
 class FaceDeltas(View):
-    name, title, order = "cmp_faces", "Face scores, A → B", 20
+    name, title, order = "cmp_faces", "Faces, A → B", 20
 
-    def context(self, pair: tuple[RunData, RunData]) -> dict[str, Any] | None:
-        rows = cmp.face_deltas(pair[0].summary, pair[1].summary)
-        return {"rows": rows} if rows else None
+    def context(self, page: ComparePage) -> dict[str, Any] | None:
+        rows = [d for d in page[2].deltas if d.level == "face"]
+        return {"rows": rows, "flagged": sum(d.flagged for d in rows)} if rows else None
 
 
 class MetricDeltas(View):
@@ -208,31 +221,39 @@ class MetricDeltas(View):
 
     name, title, order = "cmp_metrics", "Every metric, A → B", 30
 
-    def context(self, pair: tuple[RunData, RunData]) -> dict[str, Any] | None:
-        a, b = pair
-        directions = {name: m["direction"] for name, m in (b.info | a.info).items()}
-        rows = cmp.metric_deltas(a.rows, b.rows, directions)
+    def context(self, page: ComparePage) -> dict[str, Any] | None:
+        c = page[2]
+        rows = [d for d in c.deltas if d.level == "metric"]
         if not rows:
             return None
         return {
             "rows": rows,
-            "tally": cmp.tally(rows),
-            "verdicts": cmp.VERDICTS,
-            "faces": [f for f in FACES if any(r["face"] == f for r in rows)],
-            "generators": sorted({r["generator"] for r in rows}),
+            "tally": cmp.Comparison(rows, c.correction, c.alpha).tally(),
+            "only": (len(c.only_a), len(c.only_b)),
+            "faces": [f for f in FACES if any(r.face == f for r in rows)],
+            "generators": sorted({r.generator for r in rows}),
         }
 
 
-def render_compare(store: Store, run_a: str, run_b: str) -> str:
+def render_compare(store: Store, run_a: str, run_b: str, *, correction: str = "bh", alpha: float = ALPHA) -> str:
     a = RunData.load(store, run_a, figures=False)
     b = RunData.load(store, run_b, figures=False)
-    views = build([CompareHeader(), FaceDeltas(), MetricDeltas()], (a, b))
+    views = build([CompareHeader(), FaceDeltas(), MetricDeltas()], (a, b, cmp.compare_runs(a, b, correction, alpha)))
     return render(
         "compare.html.j2", f"dgpbench compare · {a.run_id} → {b.run_id}", views, run_a=a.run_id, run_b=b.run_id
     )
 
 
-def write_compare(store: Store, run_a: str, run_b: str, output: str | Path | None = None) -> str:
+def write_compare(
+    store: Store,
+    run_a: str,
+    run_b: str,
+    output: str | Path | None = None,
+    *,
+    correction: str = "bh",
+    alpha: float = ALPHA,
+) -> str:
     """Write runs A and B side by side (default ``compare-<a>-<b>.html`` beside the store)."""
     a, b = store.run(run_a)["run_id"], store.run(run_b)["run_id"]
-    return _write(render_compare(store, a, b), output, store.path.parent / f"compare-{a}-{b}.html")
+    page = render_compare(store, a, b, correction=correction, alpha=alpha)
+    return _write(page, output, store.path.parent / f"compare-{a}-{b}.html")

@@ -107,10 +107,10 @@ def test_replications_are_summarised(pages):
     assert 'id="replications"' in page and "ihdp: replications 1, 2" in page
 
 
-def test_compare_marks_deltas_beyond_their_se(pages, report_store):
+def test_compare_flags_deltas_that_survive_the_correction(pages, report_store):
     page = text(pages, "compare")
     assert report_store["run_a"] in page and report_store["run_b"] in page
-    assert 'data-exceeds="1"' in page  # run B's values were shifted by far more than their se
+    assert 'data-flagged="1"' in page  # run B's values were shifted by far more than their se
     assert ">worse<" in page
 
 
