@@ -2,8 +2,9 @@
 
 ``breaks: {model: LABEL, face: FACE, catch: worse|suspect, what: TEXT}`` says which correct
 model entry the variant breaks, which face must catch it and what is broken; ``face``,
-``catch`` and ``what`` default to what the variant's class declares (:class:`dgpbench.models.sensitivity.Breakage`). The suite is
-stored with its run, so the report's sensitivity section reads the pairing from the store.
+``catch`` and ``what`` default to what the variant's class declares
+(:class:`dgpbench.models.sensitivity.Breakage`). The suite is stored with its run, so the
+report's sensitivity section reads the pairing from the store.
 """
 
 from __future__ import annotations

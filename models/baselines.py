@@ -37,17 +37,21 @@ class SLearnerFitted(Fitted, ConstantSdNormal, SetTreatment):
         return self._linear.predict(X)
 
 
-class SLearner(Model):
+class TreatmentRegression(Model):
+    """Base of the learners that regress the outcome on covariates with a binary treatment."""
+
+    def supports(self, observed: Observed) -> tuple[bool, str]:
+        problem = treatment_problem(observed) or linear_problem(observed)
+        return not problem, problem
+
+
+class SLearner(TreatmentRegression):
     """S-learner with a linear base learner: one regression of y on covariates and treatment;
     potential outcomes set the treatment to 0 or 1. Its effect is constant by construction."""
 
     name = "s_learner"
     description = "naive S-learner: linear regression on covariates and treatment"
     capabilities = Capabilities(conditional=True, log_density=True, potential_outcomes=True)
-
-    def supports(self, observed: Observed) -> tuple[bool, str]:
-        problem = treatment_problem(observed) or linear_problem(observed)
-        return not problem, problem
 
     def _fit(self, observed: Observed, seed: int) -> Fitted:
         return SLearnerFitted(LinearFit.fit(observed), observed.roles.treatment)
@@ -180,7 +184,7 @@ class TLearnerFitted(Fitted, NormalOutcome):
         return np.where(self._arm(X), self._arms[1].sigma, self._arms[0].sigma)
 
 
-class TLearner(Model):
+class TLearner(TreatmentRegression):
     """T-learner with linear base learners (Kuenzel et al. 2019): one regression of y on the
     covariates per arm, so the effect mu1 - mu0 varies with the covariates. Each arm's
     Gaussian has its own residual sd."""
@@ -188,10 +192,6 @@ class TLearner(Model):
     name = "t_learner"
     description = "T-learner: separate linear regressions of the outcome on covariates per arm"
     capabilities = Capabilities(conditional=True, log_density=True, potential_outcomes=True)
-
-    def supports(self, observed: Observed) -> tuple[bool, str]:
-        problem = treatment_problem(observed) or linear_problem(observed)
-        return not problem, problem
 
     def _fit(self, observed: Observed, seed: int) -> Fitted:
         treatment = observed.roles.required("treatment")

@@ -142,7 +142,11 @@ def primary_values(rows: Iterable[dict], face: str) -> dict[str, tuple[BySeed, B
     out = {}
     for name, by_seed in sums.items():
         values = {s: sum(v for v, _ in vs) / len(vs) for s, vs in by_seed.items()}
-        oracle = {s: sum(o for _, o in vs) / len(vs) for s, vs in by_seed.items() if all(o is not None for _, o in vs)}
+        oracle = {}
+        for s, vs in by_seed.items():
+            known = [o for _, o in vs if o is not None]
+            if len(known) == len(vs):
+                oracle[s] = sum(known) / len(known)
         out[name] = (values, oracle)
     return out
 

@@ -32,10 +32,10 @@ class Breakage:
     catch: str = "worse"
 
     def __post_init__(self) -> None:
-        if self.face not in FACES:
-            raise ValueError(f"breakage face must be one of {FACES}, got {self.face!r}")
-        if self.catch not in CATCHES:
-            raise ValueError(f"breakage catch must be one of {CATCHES}, got {self.catch!r}")
+        for name, valid in (("face", FACES), ("catch", CATCHES)):
+            value = getattr(self, name)
+            if value not in valid:
+                raise ValueError(f"breakage {name} must be one of {valid}, got {value!r}")
 
 
 class SensitivityOnly:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dgpbench.generators.base import Observed
 from dgpbench.generators.two_mode_mixture import NARROW_SD
-from dgpbench.models.base import Capabilities, Coefficients, Fitted, PotentialOutcomes
+from dgpbench.models.base import Capabilities, Coefficients, Fitted, Model, PotentialOutcomes
 from dgpbench.models.baselines import TLearner
 from dgpbench.models.linear import TableCoefficients, columns_of
 from dgpbench.models.outcomes import NormalOutcome
@@ -114,19 +114,14 @@ class ShiftedCoefficients(Fitted, TableCoefficients):
         self._table = moved
 
 
-def shifted(base: Fitted) -> ShiftedCoefficients:
-    assert isinstance(base, Coefficients)
-    return ShiftedCoefficients(base.coefficients(), SHIFT_SE)
-
-
 # --------------------------------------------------------------------------- variants
 
 _DISTRIBUTION = Capabilities(conditional=True, log_density=True)
 
 
-class TWFEWideSd(SensitivityOnly, TWFE):
-    name = "twfe_wide_sd"
-    description = "twfe with its predictive sd multiplied by 1.25 (sensitivity variant)"
+class WideSdVariant(SensitivityOnly, Model):
+    """Put first among the bases of a correct Gaussian model: its fit, stretched."""
+
     breakage = Breakage(f"predictive sd x{SD_FACTOR}", "distribution")
     capabilities = _DISTRIBUTION
 
@@ -134,14 +129,35 @@ class TWFEWideSd(SensitivityOnly, TWFE):
         return WideSd(super()._fit(observed, seed), SD_FACTOR)
 
 
-class ScaleGaussianWideSd(SensitivityOnly, ScaleGaussian):
-    name = "scale_gaussian_wide_sd"
-    description = "scale_gaussian with its predictive sd multiplied by 1.25 (sensitivity variant)"
-    breakage = Breakage(f"predictive sd x{SD_FACTOR}", "distribution")
-    capabilities = _DISTRIBUTION
+class ShiftedVariant(SensitivityOnly, Model):
+    """Put first among the bases of a correct model with coefficients: its table, shifted."""
+
+    breakage = Breakage(f"coefficients biased by {SHIFT_SE:g} canonical se", "coefficients")
+    capabilities = Capabilities(coefficients=True)
 
     def _fit(self, observed: Observed, seed: int) -> Fitted:
-        return WideSd(super()._fit(observed, seed), SD_FACTOR)
+        base = super()._fit(observed, seed)
+        assert isinstance(base, Coefficients)
+        return ShiftedCoefficients(base.coefficients(), SHIFT_SE)
+
+
+def _variant(kind: type[Model], correct: type[Model], name: str, description: str) -> type[Model]:
+    """``kind`` (a variant mixin) applied to ``correct``: a class named ``<Correct><Kind>`` in
+    this module, so the registry and pickle find it by that name."""
+    label = correct.__name__ + kind.__name__.removesuffix("Variant")
+    return type(label, (kind, correct), {"name": name, "description": description, "__module__": __name__})
+
+
+_MOVED = "with every coefficient moved up by 2 of its standard errors (sensitivity variant)"
+TWFEWideSd = _variant(WideSdVariant, TWFE, "twfe_wide_sd", "twfe with its predictive sd x1.25 (sensitivity variant)")
+ScaleGaussianWideSd = _variant(
+    WideSdVariant,
+    ScaleGaussian,
+    "scale_gaussian_wide_sd",
+    "scale_gaussian with its predictive sd x1.25 (sensitivity variant)",
+)
+OLSShifted = _variant(ShiftedVariant, OLS, "ols_shifted_2se", f"ols {_MOVED}")
+TWFEShifted = _variant(ShiftedVariant, TWFE, "twfe_shifted_2se", f"twfe {_MOVED}")
 
 
 class ScaleGaussianPermuted(SensitivityOnly, ScaleGaussian):
@@ -175,22 +191,3 @@ class TLearnerConstantEffect(SensitivityOnly, TLearner):
         assert isinstance(base, PotentialOutcomes)
         X = observed.frame
         return ConstantEffect(base, float(np.mean(base.mu1(X) - base.mu0(X))))
-
-
-class OLSShifted(SensitivityOnly, OLS):
-    name = "ols_shifted_2se"
-    description = "ols with every coefficient moved up by 2 of its standard errors (sensitivity variant)"
-    breakage = Breakage(f"coefficients biased by {SHIFT_SE:g} canonical se", "coefficients")
-
-    def _fit(self, observed: Observed, seed: int) -> Fitted:
-        return shifted(super()._fit(observed, seed))
-
-
-class TWFEShifted(SensitivityOnly, TWFE):
-    name = "twfe_shifted_2se"
-    description = "twfe with every coefficient moved up by 2 of its standard errors (sensitivity variant)"
-    breakage = Breakage(f"coefficients biased by {SHIFT_SE:g} canonical se", "coefficients")
-    capabilities = Capabilities(coefficients=True)
-
-    def _fit(self, observed: Observed, seed: int) -> Fitted:
-        return shifted(super()._fit(observed, seed))
