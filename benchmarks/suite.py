@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from dgpbench.benchmarks import suite_breakages as breakages
 from dgpbench.benchmarks.cell_spec import DEFAULT_TIME_LIMIT
 from dgpbench.errors import BadInput, closest
 
@@ -30,7 +31,7 @@ TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "metrics": (str, list),
 }
 REQUIRED = ("name", "seeds", "generators", "models")
-ENTRY_KEYS = ("name", "label", "params", "seeds", "generators")
+ENTRY_KEYS = ("name", "label", "params", "seeds", "generators", "breaks")
 MAX_SEED = 2**32 - 1
 MAX_PARAM_INT = 2**53
 
@@ -47,6 +48,11 @@ class Entry:
     # models only (key `generators`): the generator labels it runs on; a listed name that is
     # no label covers every entry of that generator
     on: tuple[str, ...] | None = None
+    # models only (key `breaks`): this entry is a deliberately broken variant of the model
+    # entry labelled ``model``, and ``face`` must catch it -- by ranking it below that model
+    # beyond noise (``catch: worse``) or by the leak alarm (``catch: suspect``). Stored with
+    # the run (``runs.suite_json``), so the report's sensitivity section reads it from there.
+    breaks: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class Suite:
                 "params": e.params,
                 **({"seeds": list(e.seeds)} if e.seeds else {}),
                 **({"generators": list(e.on)} if e.on else {}),
+                **({"breaks": dict(e.breaks)} if e.breaks else {}),
             }
 
         return {
@@ -215,8 +222,19 @@ def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = 
             on = tuple(
                 sorted({g.label for g in generators for x in on if g.label == x or (x not in labels_ and g.name == x)})
             )
-        out.append(Entry(name, label, dict(params), seeds, on))
+        breaks = item.get("breaks")
+        if breaks is not None:
+            if kind != "models":
+                raise _fail(source, f"{key}.breaks", "only models may be broken variants")
+            breaks = breakages.entry(breaks, cls, source, f"{key}.breaks")
+        out.append(Entry(name, label, dict(params), seeds, on, breaks))
     return tuple(out)
+
+
+def _checked_models(doc: dict, source: str, generators: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    models = _entries(doc, "models", source, generators)
+    breakages.check(models, source)
+    return models
 
 
 def _seeds(seeds: Any, source: str, key: str) -> tuple[int, ...]:
@@ -270,7 +288,7 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
         description=doc.get("description", "") or "",
         seeds=tuple(seeds),
         generators=(gens := _entries(doc, "generators", source)),
-        models=_entries(doc, "models", source, gens),
+        models=_checked_models(doc, source, gens),
         metrics=metric_names,
         time_limit=float(time_limit),
         source=source,

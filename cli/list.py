@@ -1,6 +1,9 @@
 """``dgpbench list``: what is registered (generators, models, metrics) and the built-in suites.
 
 A plugin that fails to import is listed as unavailable with its reason, never dropped.
+Sensitivity models (deliberately broken variants and their yardsticks) are listed apart,
+under their own heading, with what each breaks and the face that must catch it; in JSON
+their rows carry a ``sensitivity`` object.
 """
 
 from __future__ import annotations
@@ -98,12 +101,37 @@ def _classes(what: str) -> list[dict[str, Any]]:
         }
         if what == "models":
             row["capabilities"] = list(cls.capabilities.names())
+            sensitivity = _sensitivity(cls)
+            if sensitivity:
+                row["sensitivity"] = sensitivity
         out.append(row)
     return out
 
 
+def _sensitivity(cls: Any) -> dict[str, str] | None:
+    """What a sensitivity model is for (None for an ordinary model), as its class declares."""
+    from dgpbench.models.sensitivity import is_sensitivity_only
+
+    if not is_sensitivity_only(cls):
+        return None
+    if cls.breakage is None:
+        return {"role": cls.sensitivity_role}
+    b = cls.breakage
+    return {"breaks": b.what, "face": b.face, "catch": b.catch}
+
+
+SENSITIVITY_HEADING = "sensitivity variants (not ordinary models: only beside the correct model they break)"
+
+
 def _print_listing(what: str, rows: list[dict[str, Any]]) -> None:
-    print(f"{what}:")
+    _print_rows(what, [r for r in rows if "sensitivity" not in r])
+    apart = [r for r in rows if "sensitivity" in r]
+    if apart:
+        _print_rows(SENSITIVITY_HEADING, apart)
+
+
+def _print_rows(heading: str, rows: list[dict[str, Any]]) -> None:
+    print(f"{heading}:")
     for r in rows:
         if "unavailable" in r:
             print(f"  {r['name']:<18} UNAVAILABLE  {r['unavailable']}")
@@ -111,6 +139,10 @@ def _print_listing(what: str, rows: list[dict[str, Any]]) -> None:
         extra = f" [{r['face']}]" if "face" in r else ""
         caps = f"  ({', '.join(r['capabilities'])})" if r.get("capabilities") else ""
         print(f"  {r['name']:<18} {r['description']}{extra}{caps}")
+        if "sensitivity" in r:
+            why = r["sensitivity"]
+            said = why.get("role") or f"breaks: {why['breaks']}; caught by: {why['face']} ({why['catch']})"
+            print(f"      {said}")
         for prm in r.get("parameters", []):
             rng = f" [{prm['range']}]" if prm["range"] else ""
             print(f"      {prm['name']}: {prm['type']} = {prm['default']!r}{rng}")

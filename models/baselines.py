@@ -4,7 +4,8 @@
 baseline of every face. On data without a treatment or group its ``mu0``/``mu1`` raise a
 ValueError naming the missing role (the harness asks for potential outcomes only when
 ``roles.treatment`` is set) and ``group_effects`` is empty. ``diff_in_means`` and
-``s_learner`` are the naive answers to the counterfactual question.
+``s_learner`` are the naive answers to the counterfactual question; ``t_learner`` (one
+regression per arm) is the simplest answer that lets the effect vary with the covariates.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from dgpbench.models.linear import (
     ConstantSdNormal,
     LinearFit,
     TableCoefficients,
+    columns_of,
+    floored,
     linear_problem,
     numeric_problem,
     treatment_problem,
 )
-from dgpbench.models.outcomes import SetTreatment
+from dgpbench.models.outcomes import NormalOutcome, SetTreatment
 
 
 class SLearnerFitted(Fitted, ConstantSdNormal, SetTreatment):
@@ -34,17 +37,21 @@ class SLearnerFitted(Fitted, ConstantSdNormal, SetTreatment):
         return self._linear.predict(X)
 
 
-class SLearner(Model):
+class TreatmentRegression(Model):
+    """Base of the learners that regress the outcome on covariates with a binary treatment."""
+
+    def supports(self, observed: Observed) -> tuple[bool, str]:
+        problem = treatment_problem(observed) or linear_problem(observed)
+        return not problem, problem
+
+
+class SLearner(TreatmentRegression):
     """S-learner with a linear base learner: one regression of y on covariates and treatment;
     potential outcomes set the treatment to 0 or 1. Its effect is constant by construction."""
 
     name = "s_learner"
     description = "naive S-learner: linear regression on covariates and treatment"
     capabilities = Capabilities(conditional=True, log_density=True, potential_outcomes=True)
-
-    def supports(self, observed: Observed) -> tuple[bool, str]:
-        problem = treatment_problem(observed) or linear_problem(observed)
-        return not problem, problem
 
     def _fit(self, observed: Observed, seed: int) -> Fitted:
         return SLearnerFitted(LinearFit.fit(observed), observed.roles.treatment)
@@ -139,3 +146,57 @@ class DiffInMeans(Model):
         table = coefficient_table(["tau"], [mean1 - mean0], [arms.std_meandiff_separatevar])
         table[["lower", "upper"]] = [arms.tconfint_diff(alpha=0.05, usevar="unequal")]
         return DiffInMeansFitted(mean0, mean1, table)
+
+
+class ArmRegression:
+    """Least squares of y on an intercept and the covariates within one treatment arm; a
+    covariate constant within the arm gets the minimum-norm coefficient, not an error."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray):
+        design = np.column_stack([np.ones(len(X)), X])
+        self.coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
+        resid = y - design @ self.coef
+        self.sigma = floored(np.sqrt(resid @ resid / max(len(y) - rank, 1)), y)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.coef[0] + X @ self.coef[1:]
+
+
+class TLearnerFitted(Fitted, NormalOutcome):
+    """mu0 / mu1 from the control / treated regression; y | x, t from the arm the row received."""
+
+    def __init__(self, covariates: list[str], treatment: str, arms: tuple[ArmRegression, ArmRegression]):
+        self._covariates, self._treatment, self._arms = covariates, treatment, arms
+
+    def _arm(self, X: pd.DataFrame) -> np.ndarray:
+        return columns_of(X, [self._treatment])[:, 0] == 1
+
+    def mu0(self, X: pd.DataFrame) -> np.ndarray:
+        return self._arms[0].predict(columns_of(X, self._covariates))
+
+    def mu1(self, X: pd.DataFrame) -> np.ndarray:
+        return self._arms[1].predict(columns_of(X, self._covariates))
+
+    def mean(self, X: pd.DataFrame) -> np.ndarray:
+        return np.where(self._arm(X), self.mu1(X), self.mu0(X))
+
+    def sd(self, X: pd.DataFrame) -> np.ndarray:
+        return np.where(self._arm(X), self._arms[1].sigma, self._arms[0].sigma)
+
+
+class TLearner(TreatmentRegression):
+    """T-learner with linear base learners (Kuenzel et al. 2019): one regression of y on the
+    covariates per arm, so the effect mu1 - mu0 varies with the covariates. Each arm's
+    Gaussian has its own residual sd."""
+
+    name = "t_learner"
+    description = "T-learner: separate linear regressions of the outcome on covariates per arm"
+    capabilities = Capabilities(conditional=True, log_density=True, potential_outcomes=True)
+
+    def _fit(self, observed: Observed, seed: int) -> Fitted:
+        treatment = observed.roles.required("treatment")
+        covariates = list(observed.roles.covariates)
+        X, y = columns_of(observed.frame, covariates), observed.y
+        treated = observed.frame[treatment].to_numpy() == 1
+        arms = (ArmRegression(X[~treated], y[~treated]), ArmRegression(X[treated], y[treated]))
+        return TLearnerFitted(covariates, treatment, arms)

@@ -11,6 +11,7 @@ from dgpbench.reports.data import RunData
 from dgpbench.reports.leaderboard import order_key
 from dgpbench.reports.published import published_for
 from dgpbench.reports.sections import Generators
+from dgpbench.reports.sensitivity_view import Sensitivity
 from dgpbench.reports.units import anchor, pooled_summary, replication_groups, units
 from dgpbench.reports.view import View
 from dgpbench.vocabulary import FACES, FAILED_STATUSES
@@ -174,4 +175,12 @@ class Replications(View):
         return {"groups": out}
 
 
-REPORT_VIEWS: tuple[View, ...] = (RunHeader(), Summary(), Leaderboard(), Failures(), Replications(), Generators())
+REPORT_VIEWS: tuple[View, ...] = (
+    RunHeader(),
+    Summary(),
+    Sensitivity(),
+    Leaderboard(),
+    Failures(),
+    Replications(),
+    Generators(),
+)
