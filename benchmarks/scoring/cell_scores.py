@@ -37,7 +37,7 @@ def evaluate(metrics: Iterable[Metric], ctx: ScoringContext) -> dict[str, float]
 def _naive_context(data: CellData, name: str) -> ScoringContext | None:
     """The naive baseline fitted to the cell's data (None where it cannot serve the data)."""
     model = load_model(name)
-    ok, _ = model.supports(data.observed)
+    ok, _ = model.supports(data.observed.fit_view())
     if not ok:
         return None
     return ScoringContext(data, model.fit(data.observed, model_seed(data.seed)), model.capabilities, f"naive:{name}")
