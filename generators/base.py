@@ -114,14 +114,14 @@ class Observed:
             values = self.frame[name].to_numpy()
             h.update(f"|{name}|{values.dtype}|{len(values)}|".encode())
             if values.dtype.kind in "biufcmM":
-                h.update(np.ascontiguousarray(values).view(np.uint8))
+                h.update(np.ascontiguousarray(values).view(np.uint8).data)
             else:  # strings, categories: pandas' stable per-value hash
-                h.update(pd.util.hash_array(values.astype(object)))
+                h.update(pd.util.hash_array(values.astype(object)).data)
         h.update(f"|split|{len(self.split)}|".encode())
         if self.split.ndim == 1 and len(self.split) and self.split.strides[0] == 0:
             h.update(f"all {self.split[0]}".encode())  # one label broadcast over every row
         else:
-            h.update(pd.util.hash_array(self.split.astype(object)))
+            h.update(pd.util.hash_array(self.split.astype(object)).data)
         return h.hexdigest()
 
     @property

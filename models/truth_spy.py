@@ -49,7 +49,7 @@ class RowDigests:
 
 
 def _digest(values: np.ndarray) -> bytes:
-    return hashlib.sha256(np.ascontiguousarray(values, dtype=np.float64).view(np.uint8)).digest()
+    return hashlib.sha256(np.ascontiguousarray(values, dtype=np.float64).view(np.uint8).data).digest()
 
 
 def row_digests(truth: Truth) -> RowDigests:

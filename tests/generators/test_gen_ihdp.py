@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from dgpbench.errors import BadInput
-from dgpbench.generators.registry import load_generator
 from dgpbench.generators import shipped
+from dgpbench.generators.registry import load_generator
 from dgpbench.generators.shipped import data_file
 
 
