@@ -1,6 +1,12 @@
 """``run_cell`` is the pure, picklable function every executor runs on a cell's
 (:class:`~dgpbench.benchmarks.cell_spec.CellSpec`, :class:`~dgpbench.benchmarks.cell_spec.RunSettings`):
-sample, fit, score, return a result row.
+observe, fit, draw the truth, score, return a result row.
+
+Truth cannot reach a model: while ``supports`` and ``fit`` run, the cell holds only the
+observed data (``Generator.observe``), so no ``Truth`` is on the stack or alive for the
+garbage collector to hand out; the model gets ``model_seed(seed)``, not the seed that drew
+the data. The truth is built afterwards by a second, deterministic draw of the same seed,
+whose observed data must match the first draw's fingerprint.
 
 ``run_cell`` is the cell boundary, the only place that catches ``Exception``: a model that
 raises or returns non-finite values becomes a row with its status and message, never a lost
@@ -19,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dgpbench.benchmarks.cell_spec import CellSpec, RunSettings
+    from dgpbench.benchmarks.scoring import CellData
+    from dgpbench.models.base import Capabilities
 
 
 @dataclass
@@ -90,9 +98,14 @@ def run_cell(spec: CellSpec, settings: RunSettings) -> CellResult:
     return result
 
 
+class DrawMismatch(RuntimeError):
+    """Two draws of one generator and seed differ: its truth would not match the data."""
+
+
 def _run(spec: CellSpec, settings: RunSettings, key: str, timings: dict[str, float]) -> CellResult:
-    from dgpbench.benchmarks.scoring import CellData, figure_data, score_cell
+    from dgpbench.benchmarks.scoring import CellData
     from dgpbench.generators.registry import load_generator
+    from dgpbench.models.base import model_seed
     from dgpbench.models.registry import load_model
     from dgpbench.registry import import_plugin
 
@@ -100,21 +113,44 @@ def _run(spec: CellSpec, settings: RunSettings, key: str, timings: dict[str, flo
         import_plugin(plugin)
     t = time.perf_counter()
     generator = load_generator(spec.generator.name, **spec.generator.params)
-    observed, truth = generator.sample(spec.seed)
+    observed = generator.observe(spec.seed)
+    drawn = observed.fingerprint()
     timings["sample_s"] = time.perf_counter() - t
     model = load_model(spec.model.name, **spec.model.params)
-    ok, reason = model.supports(observed)
+    ok, reason = model.supports(observed.fit_view())
     if not ok:
         return CellResult(key, "skipped", reason)
     t = time.perf_counter()
-    fitted = model.fit(observed, spec.seed)
+    fitted = model.fit(observed, model_seed(spec.seed))
     timings["fit_s"] = time.perf_counter() - t
+    del observed  # scored on the second draw below, which no model has touched
     t = time.perf_counter()
-    data = CellData(generator, observed, truth, spec.seed)
-    metrics, estimates = score_cell(data, fitted, model.capabilities, settings.metrics)
+    observed, truth = generator.sample(spec.seed)
+    if observed.fingerprint() != drawn:
+        raise DrawMismatch(
+            f"generator {spec.generator.name!r} drew different data for seed {spec.seed} on a second draw: "
+            "its sample() must be deterministic per seed"
+        )
+    timings["truth_s"] = time.perf_counter() - t
+    return _score(CellData(generator, observed, truth, spec.seed), fitted, model.capabilities, settings, key, timings)
+
+
+def _score(
+    data: CellData,
+    fitted: Any,
+    capabilities: Capabilities,
+    settings: RunSettings,
+    key: str,
+    timings: dict[str, float],
+) -> CellResult:
+    """Score the fitted model against the truth, keep the figure arrays, flag non-finite values."""
+    from dgpbench.benchmarks.scoring import figure_data, score_cell
+
+    t = time.perf_counter()
+    metrics, estimates = score_cell(data, fitted, capabilities, settings.metrics)
     timings["score_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    figures = figure_data(data, fitted, model.capabilities)
+    figures = figure_data(data, fitted, capabilities)
     timings["curves_s"] = time.perf_counter() - t
     bad = [m["metric"] for m in metrics if m["value"] is not None and not math.isfinite(m["value"])]
     if bad:

@@ -61,7 +61,8 @@ def parse_only(only: str | None) -> dict[str, str]:
 def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, str] | None = None) -> Plan:
     """Expand generators x models x seeds; pairs a model cannot serve are skipped with the reason.
 
-    ``supports`` is asked on the generator's first-seed draw, before any cell runs.
+    ``supports`` is asked on the fit view of the generator's first-seed draw, before any
+    cell runs, with no truth alive (``Generator.observe``), as in the cell itself.
     """
     only = only or {}
     gens = [g for g in suite.generators if only.get("generator") in (None, g.label, g.name)]
@@ -74,7 +75,7 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
         generator = load_generator(g.name, **g.params)
         seeds = g.seeds or suite.seeds
         try:
-            observed, _ = generator.sample(seeds[0])
+            fit_view = generator.observe(seeds[0]).fit_view()
         except (ValueError, MemoryError) as exc:  # e.g. sizes too large for this machine
             raise BadInput(
                 f"generator {g.label!r} cannot draw its data with {g.params}: {type(exc).__name__}: {exc}"
@@ -85,7 +86,7 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
                 continue
             model = load_model(m.name, **m.params)
             model_spec = ComponentSpec.of(model, m.params)
-            ok, reason = model.supports(observed)
+            ok, reason = model.supports(fit_view)
             for seed in seeds:
                 cell = PlannedCell(CellSpec(generator_spec, model_spec, seed), g.label, m.label)
                 if cell.key() in seen:

@@ -1,11 +1,14 @@
-"""The generator contract: ``sample(seed) -> (Observed, Truth)``.
+"""The generator contract: ``sample(seed) -> (Observed, Truth)``, and ``observe(seed)``.
 
 ``Observed`` is everything a model may ever see; ``Truth`` is what the benchmark scores
 against and lives in a separate object, so no truth column can leak through the frame.
+``observe`` is the same draw with the truth let go before it returns: the harness holds
+only that while a model runs, and draws the truth again afterwards.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -99,6 +102,28 @@ class Observed:
         m = self.mask("train", "valid")
         return self if m.all() else self.subset(m)
 
+    def fingerprint(self) -> str:
+        """A digest of the frame (column names, dtypes, values), the roles and the split.
+
+        Two draws of one generator and seed must have the same fingerprint: the harness
+        takes it from the draw a model is fitted on, before the model runs, and compares it
+        with the draw it scores against -- a non-deterministic generator, not a model that
+        edits its input afterwards, fails that comparison."""
+        h = hashlib.sha256(repr(self.roles).encode())
+        for name in self.frame.columns:
+            values = self.frame[name].to_numpy()
+            h.update(f"|{name}|{values.dtype}|{len(values)}|".encode())
+            if values.dtype.kind in "biufcmM":
+                h.update(np.ascontiguousarray(values).view(np.uint8).data)
+            else:  # strings, categories: pandas' stable per-value hash
+                h.update(pd.util.hash_array(values.astype(object)).data)
+        h.update(f"|split|{len(self.split)}|".encode())
+        if self.split.ndim == 1 and len(self.split) and self.split.strides[0] == 0:
+            h.update(f"all {self.split[0]}".encode())  # one label broadcast over every row
+        else:
+            h.update(pd.util.hash_array(self.split.astype(object)).data)
+        return h.hexdigest()
+
     @property
     def y(self) -> np.ndarray:
         return self.frame[self.roles.outcome].to_numpy(dtype=float)
@@ -172,12 +197,32 @@ class Generator:
 
     def sample(self, seed: int) -> tuple[Observed, Truth]:
         """Bit-identical per seed: all randomness comes from one ``numpy`` Generator."""
+        return self._sample(np.random.default_rng(self._seed(seed)))
+
+    def observe(self, seed: int) -> Observed:
+        """The observed data of ``sample(seed)``; its truth is let go before this returns.
+
+        What the harness holds while a model's ``supports`` and ``fit`` run, so that no
+        ``Truth`` is alive then to be found on the stack or by the garbage collector; it
+        builds the truth afterwards by calling ``sample(seed)`` again. ``Observed`` must
+        therefore hold no reference to truth arrays (a generator's frame is built from
+        copies), and ``Truth`` none to the ``Observed`` (so it is freed at once, without
+        waiting for a cycle collection). A generator whose truth is costly may override
+        ``_observe`` to skip building it; the draw must stay identical.
+        """
+        return self._observe(np.random.default_rng(self._seed(seed)))
+
+    def _seed(self, seed: int) -> int:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"generator {self.name!r}: seed must be a non-negative integer, got {seed!r}")
-        return self._sample(np.random.default_rng(int(seed)))
+        return int(seed)
 
     def _sample(self, rng: np.random.Generator) -> tuple[Observed, Truth]:
         raise NotImplementedError
+
+    def _observe(self, rng: np.random.Generator) -> Observed:
+        """``_sample(rng)``'s observed data; override to skip building the truth."""
+        return self._sample(rng)[0]
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
         """The analysis a researcher would run on this data, as :func:`coefficient_table`.

@@ -18,7 +18,13 @@ import pandas as pd
 from dgpbench.generators.analyses import ols_hc1
 from dgpbench.generators.base import Generator, Observed, Roles, Truth, random_split
 from dgpbench.generators.laws import read_only
-from dgpbench.generators.shipped import IHDP_COLUMNS, IHDP_REPLICATIONS, ihdp_array
+from dgpbench.generators.shipped import (
+    IHDP_OBSERVED_COLUMNS,
+    IHDP_REPLICATIONS,
+    IHDP_TRUTH_COLUMNS,
+    ihdp_observed,
+    ihdp_truth,
+)
 from dgpbench.params import param
 
 COVARIATES = tuple(f"x{i}" for i in range(1, 26))
@@ -45,20 +51,27 @@ class IHDP(Generator):
 
     roles = Roles(outcome="y", covariates=COVARIATES, treatment="t")
 
-    def _sample(self, rng: np.random.Generator) -> tuple[Observed, Truth]:
-        data = ihdp_array(self.params.replication)
-        col = {name: i for i, name in enumerate(IHDP_COLUMNS)}
-        treated = data[:, col["treatment"]] == 1
+    def _observe(self, rng: np.random.Generator) -> Observed:
+        """The observed frame and split, read from the observed columns only."""
+        data = ihdp_observed(self.params.replication)
+        col = {name: i for i, name in enumerate(IHDP_OBSERVED_COLUMNS)}
         frame = pd.DataFrame(data[:, col["x1"] :].copy(), columns=list(COVARIATES))
-        frame["t"] = treated.astype(np.int64)
+        frame["t"] = (data[:, col["treatment"]] == 1).astype(np.int64)
         frame["y"] = data[:, col["y_factual"]].copy()
-        y_f, y_cf = data[:, col["y_factual"]], data[:, col["y_cfactual"]]
-        mu0, mu1 = data[:, col["mu0"]].copy(), data[:, col["mu1"]].copy()
+        split = random_split(len(frame), rng, SPLIT_FRACTIONS)
+        return Observed(frame, self.roles, split)
+
+    def _sample(self, rng: np.random.Generator) -> tuple[Observed, Truth]:
+        observed = self._observe(rng)
+        hidden = ihdp_truth(self.params.replication)
+        col = {name: i for i, name in enumerate(IHDP_TRUTH_COLUMNS)}
+        treated = observed.frame["t"].to_numpy() == 1
+        y_f, y_cf = observed.frame["y"].to_numpy(float), hidden[:, col["y_cfactual"]]
+        mu0, mu1 = hidden[:, col["mu0"]].copy(), hidden[:, col["mu1"]].copy()
         y0, y1 = np.where(treated, y_cf, y_f), np.where(treated, y_f, y_cf)
         read_only(mu0, mu1, y0, y1)
         truth = Truth(coefficients={"tau": float(np.mean(mu1 - mu0))}, mu0=mu0, mu1=mu1, y0=y0, y1=y1)
-        split = random_split(len(frame), rng, SPLIT_FRACTIONS)
-        return Observed(frame, self.roles, split), truth
+        return observed, truth
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
         """OLS of y on t and the 25 covariates, HC1 se; the row of t is ``tau`` (the ATE under a constant effect)."""

@@ -4,11 +4,13 @@ A model class declares, as one frozen :class:`Capabilities` value (like scikit-l
 tags), what its fitted object offers; the planner knows before fitting what will be
 scored, and the conformance suite checks each declared protocol. The public
 :meth:`Model.fit` owns the invariants -- the model sees only the observed train/valid
-rows, randomness flows from the cell's seed, threads are pinned -- then calls ``_fit``.
+rows, randomness flows from the seed it is given (the harness passes
+:func:`model_seed` of the cell's seed), threads are pinned -- then calls ``_fit``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -103,6 +105,24 @@ class Fitted:
     """Base of fitted objects: implement the methods of the declared protocols."""
 
 
+MODEL_SEED_SALT = b"dgpbench-model-seed:"
+
+
+def model_seed(cell_seed: int) -> int:
+    """The seed the harness gives a model's ``fit`` in the cell of ``cell_seed``.
+
+    The first four bytes (little-endian) of ``sha256(b"dgpbench-model-seed:<cell_seed>")``,
+    masked to 31 bits. Never the generator's own seed: a model that was handed the cell's
+    seed could redraw a public, deterministic generator and read its truth; this hash
+    cannot be inverted to the cell seed. Defined here once; the README and
+    ``docs/contracts.md`` state the formula so a plugin author can reproduce a cell's fit.
+    """
+    if isinstance(cell_seed, bool) or not isinstance(cell_seed, (int, np.integer)) or cell_seed < 0:
+        raise ValueError(f"cell seed must be a non-negative integer, got {cell_seed!r}")
+    digest = hashlib.sha256(MODEL_SEED_SALT + str(int(cell_seed)).encode("ascii")).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
 def thread_count() -> int:
     """Threads a model may use: the worker's setting (``DGPBENCH_THREADS``), 1 by default."""
     try:
@@ -136,16 +156,21 @@ class Model:
         return {"name": self.name, "version": self.version, "params": as_dict(self.params)}
 
     def supports(self, observed: Observed) -> tuple[bool, str]:
-        """Whether this model can serve the data, and if not, why (shown to the user)."""
+        """Whether this model can serve the data, and if not, why (shown to the user).
+
+        ``observed`` is the fit view (train/valid rows), as in ``fit``: no test row's
+        outcome reaches a model through either door."""
         return True, ""
 
     def fit(self, observed: Observed, seed: int = 0) -> Fitted:
-        """Fit on the observed train/valid rows only. Truth cannot reach ``_fit``: it is a
-        separate object the harness never passes, and the test rows are cut here."""
-        ok, reason = self.supports(observed)
+        """Fit on the observed train/valid rows only: the test rows are cut here, before
+        ``supports`` and ``_fit`` see the data. Truth cannot reach ``_fit``: the harness
+        holds no ``Truth`` while a model runs (``benchmarks/cell.py``) and passes
+        :func:`model_seed` of the cell's seed, not the seed that drew the data."""
+        view = observed.fit_view()
+        ok, reason = self.supports(view)
         if not ok:
             raise ValueError(f"model {self.name!r} cannot serve this data: {reason}")
-        view = observed.fit_view()
         fitted = self._fit(view, int(seed))
         if not isinstance(fitted, Fitted):
             raise TypeError(f"model {self.name!r}: _fit must return a Fitted, got {type(fitted).__name__}")

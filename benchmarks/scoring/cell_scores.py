@@ -14,7 +14,7 @@ from typing import Any
 from dgpbench.benchmarks.metrics import Metric, normalised_score, selected_metrics, split_key
 from dgpbench.benchmarks.metrics.base import join_key
 from dgpbench.benchmarks.scoring.context import CellData, ScoringContext
-from dgpbench.models.base import Capabilities
+from dgpbench.models.base import Capabilities, model_seed
 from dgpbench.models.oracle import oracle_fitted
 from dgpbench.models.registry import load_model
 
@@ -37,10 +37,10 @@ def evaluate(metrics: Iterable[Metric], ctx: ScoringContext) -> dict[str, float]
 def _naive_context(data: CellData, name: str) -> ScoringContext | None:
     """The naive baseline fitted to the cell's data (None where it cannot serve the data)."""
     model = load_model(name)
-    ok, _ = model.supports(data.observed)
+    ok, _ = model.supports(data.observed.fit_view())
     if not ok:
         return None
-    return ScoringContext(data, model.fit(data.observed, data.seed), model.capabilities, f"naive:{name}")
+    return ScoringContext(data, model.fit(data.observed, model_seed(data.seed)), model.capabilities, f"naive:{name}")
 
 
 def _finite(v: float | None) -> float | None:

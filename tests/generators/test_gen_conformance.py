@@ -6,13 +6,14 @@ generator registered through the entry point runs the same checks with its defau
 
 from __future__ import annotations
 
+import gc
 import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dgpbench.generators.base import COEFFICIENT_COLUMNS, SPLITS, Generator
+from dgpbench.generators.base import COEFFICIENT_COLUMNS, SPLITS, Generator, Truth
 from dgpbench.generators.registry import GENERATORS, generator_class, load_generator
 
 # small configurations so the whole suite runs in seconds; anything unnamed uses defaults
@@ -182,6 +183,72 @@ def test_sample_does_not_mutate_or_share_state(name, params):
     again, _ = gen.sample(5)
     pd.testing.assert_frame_equal(again.frame, expected, check_exact=True)
     assert pickle.dumps(gen) == before
+
+
+def _alive_truths() -> int:
+    return sum(isinstance(o, Truth) for o in gc.get_objects())
+
+
+def _arrays_reachable_from(root) -> list[np.ndarray]:
+    """Every ndarray reachable from ``root`` through the garbage collector's referents,
+    with the base of each view (what a model could walk to from what it is given)."""
+    seen: set[int] = set()
+    todo, found = [root], []
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            found.append(obj)
+            if obj.base is not None:
+                todo.append(obj.base)
+            continue
+        if isinstance(obj, type | str | bytes) or type(obj).__module__ == "builtins" and callable(obj):
+            continue
+        todo.extend(gc.get_referents(obj))
+    return found
+
+
+@case
+def test_observe_is_the_sample_without_its_truth(name, params):
+    """``observe`` draws what ``sample`` draws, leaves no Truth alive, and the observed data
+    holds no memory of a truth array: the harness fits on it with no truth in reach."""
+    gen = load_generator(name, **params)
+    gc.collect()
+    before = _alive_truths()
+    observed = gen.observe(4)
+    assert _alive_truths() == before, "observe() left a Truth alive (a reference cycle?)"
+    again, truth = gen.sample(4)
+    pd.testing.assert_frame_equal(observed.frame, again.frame, check_exact=True)
+    assert np.array_equal(observed.split, again.split)
+    assert observed.fingerprint() == again.fingerprint()
+    rows = [np.asarray(getattr(truth, f)) for f in ROW_ARRAYS if getattr(truth, f) is not None]
+    for held in _arrays_reachable_from(observed):
+        assert not any(np.shares_memory(held, a) for a in rows), "the observed data shares memory with the truth"
+    for value in (truth.mean, truth.sd, truth.logpdf, truth.sample_y, truth.sample_rows):
+        assert value is None or getattr(value, "__self__", None) is not observed, "the truth points at the data"
+
+
+@case
+def test_fingerprint_sees_a_changed_value_or_split(name, params):
+    observed = load_generator(name, **params).observe(4)
+    base = observed.fingerprint()
+    assert observed.fingerprint() == base  # stable within a process
+    frame = observed.frame.copy()
+    column = observed.roles.outcome
+    frame.loc[frame.index[-1], column] = frame[column].iloc[-1] + 1
+    assert type(observed)(frame, observed.roles, observed.split).fingerprint() != base
+    split = np.array(observed.split, copy=True)
+    split[0] = "valid" if split[0] != "valid" else "train"
+    assert type(observed)(observed.frame, observed.roles, split).fingerprint() != base
+
+
+def test_observe_checks_the_seed_like_sample():
+    gen = load_generator("heteroscedastic", n=10, n_test=0)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="seed"):
+            gen.observe(bad)
 
 
 @case

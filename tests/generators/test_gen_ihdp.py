@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dgpbench.errors import BadInput
+from dgpbench.generators import shipped
 from dgpbench.generators.registry import load_generator
 from dgpbench.generators.shipped import data_file
 
@@ -57,3 +58,19 @@ def test_replications_differ_and_range_is_checked():
     for bad in (0, 11):
         with pytest.raises(BadInput, match="replication"):
             load_generator("ihdp", replication=bad)
+
+
+def test_counterfactuals_are_not_cached_beside_the_observed_columns():
+    """A model runs in a worker that scored earlier cells: nothing reachable from the
+    shipped-data module may hold the counterfactual columns the truth was built from."""
+    gen = load_generator("ihdp", replication=2)
+    _, truth = gen.sample(0)
+    assert shipped.ihdp_observed.cache_info().currsize >= 1
+    cached = shipped.ihdp_observed(2)
+    assert cached.shape == (747, len(shipped.IHDP_OBSERVED_COLUMNS))
+    assert not set(shipped.IHDP_TRUTH_COLUMNS) & set(shipped.IHDP_OBSERVED_COLUMNS)
+    for hidden in (truth.mu0, truth.mu1):
+        assert not any(np.array_equal(cached[:, j], hidden) for j in range(cached.shape[1]))
+    assert not hasattr(shipped.ihdp_truth, "cache_info"), "the truth columns must be read afresh, never cached"
+    assert shipped.ihdp_truth(2) is not shipped.ihdp_truth(2)
+    assert not cached.flags.writeable
