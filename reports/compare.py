@@ -27,19 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from dgpbench.benchmarks.metrics.base import split_key
 from dgpbench.reports.stats import ALPHA, Difference, benjamini_hochberg, difference, holm, mean_se
+from dgpbench.reports.verdict import Series, averaged_over_keys, primary_candidates
 from dgpbench.vocabulary import FACES, face_order
 
 if TYPE_CHECKING:
     from dgpbench.reports.data import RunData
-
-# Which metric decides a face where the stored metric info names no ``primary``: the first of
-# these a (generator, model) pair has in both runs (sqrt(PEHE) in sample where there are no
-# test rows; energy distance for joint samplers, which have no CRPS).
-PRIMARY_PREFERENCE: dict[str, tuple[str, ...]] = {
-    "coefficients": ("coef_efficiency",),
-    "counterfactuals": ("sqrt_pehe_out", "sqrt_pehe_in"),
-    "distribution": ("crps", "energy_distance"),
-}
 
 
 def _uncorrected(p_values: Sequence[float | None], alpha: float = ALPHA) -> list[bool]:
@@ -196,17 +188,7 @@ def faces_of(metric_rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return {r["metric"]: r["face"] for r in metric_rows}
 
 
-def primary_candidates(info: Mapping[str, Mapping[str, Any]], face: str) -> tuple[str, ...]:
-    """The metrics that may decide ``face``, best first: those the stored info marks ``primary``
-    (ordered as :data:`PRIMARY_PREFERENCE`, then by name), else the fixed preference."""
-    preference = PRIMARY_PREFERENCE.get(face, ())
-    marked = [name for name, m in info.items() if m.get("face") == face and m.get("primary")]
-    if not marked:
-        return preference
-    return tuple(sorted(marked, key=lambda n: (preference.index(n) if n in preference else len(preference), n)))
-
-
-def _test(a: SeedValues, b: SeedValues) -> tuple[Difference | None, float | None]:
+def _test(a: Mapping[int, float | None], b: Mapping[int, float | None]) -> tuple[Difference | None, float | None]:
     """B - A and its p-value; a difference at floating-point noise level is no change (p = 1)."""
     d = difference(b, a)
     if d is None:
@@ -218,7 +200,12 @@ def _test(a: SeedValues, b: SeedValues) -> tuple[Difference | None, float | None
 
 
 def _delta(
-    level: str, key: Key, face: str, info: Mapping[str, Any] | None, a: SeedValues, b: SeedValues
+    level: str,
+    key: Key,
+    face: str,
+    info: Mapping[str, Any] | None,
+    a: Mapping[int, float | None],
+    b: Mapping[int, float | None],
 ) -> Delta | None:
     d, p = _test(a, b)
     if d is None:
@@ -245,15 +232,11 @@ def _delta(
     )
 
 
-def _face_values(values: Mapping[Key, SeedValues], keys: Sequence[Key]) -> SeedValues:
-    """{seed: the mean of ``keys``' values} (per-coefficient metrics have one key per name);
-    a seed missing any of them is left out."""
-    per_seed: dict[int, list[float]] = defaultdict(list)
-    for k in keys:
-        for seed, v in values[k].items():
-            if v is not None:
-                per_seed[seed].append(v)
-    return {s: sum(v) / len(v) for s, v in per_seed.items() if len(v) == len(keys)}
+def _series(values: Mapping[int, float | None]) -> Series:
+    out = Series()
+    for seed, v in values.items():
+        out.add(seed, v, None, None)
+    return out
 
 
 def face_deltas(
@@ -270,7 +253,7 @@ def face_deltas(
             metric = next((m for m in primary_candidates(info, face) if m in keys), None)
             if metric is None:
                 continue
-            va, vb = _face_values(a, keys[metric]), _face_values(b, keys[metric])
+            va, vb = (averaged_over_keys([_series(v[k]) for k in keys[metric]]).value for v in (a, b))
             d = _delta("face", (*pair, metric), face, info.get(metric), va, vb)
             if d is not None:
                 out.append(d)

@@ -2,31 +2,21 @@
 
 Read from the store only: the run's suite document (``runs.suite_json``) says which model
 entry breaks which correct one and which face must catch it (the suite key ``breaks``),
-and the metric rows give each seed's value and the oracle's. Each face is judged by its
-primary proper metric -- counterfactuals sqrt(PEHE) out of sample (in sample where there
-are no test rows), distribution CRPS (energy distance for joint samplers), coefficients
-the error in canonical-se units averaged over the coefficients of a seed.
+and the metric rows give each seed's value. Each face is judged as the leaderboard judges
+it (:func:`dgpbench.reports.verdict.face_verdicts`): by its primary proper metric, stored
+with the run, averaged over the coefficients of a seed where it is per coefficient.
 
 A breakage is caught when the broken model is worse than its correct version by more than
 2 se of their difference paired by seed; the leaked-outcome model, which is better than
-everything, is caught when it beats the oracle (the truth) by more than 2 se: "suspect".
+everything, is caught when the leak alarm calls it suspect (better than the truth).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from dgpbench.benchmarks.metrics.base import split_key
 from dgpbench.reports.stats import Difference, difference, mean_se, shared_ranks
-
-# Each face's primary metric, in order of preference (the first the models have is used).
-PRIMARY: dict[str, tuple[str, ...]] = {
-    "counterfactuals": ("sqrt_pehe_out", "sqrt_pehe_in"),
-    "distribution": ("crps", "energy_distance"),
-    "coefficients": ("coef_efficiency",),
-}
+from dgpbench.reports.verdict import MetricInfo, face_verdicts
 
 BySeed = dict[int, float]
 
@@ -44,7 +34,7 @@ class Check:
     metric: str
     broken: BySeed
     reference: BySeed  # the correct model's values
-    oracle: BySeed  # the oracle's values on the variant's cells
+    suspect: bool  # the leak alarm's verdict on the variant (better than the truth)
     lower_is_better: bool
     ranking: dict[str, BySeed]  # every model of the generator with this metric
 
@@ -53,27 +43,14 @@ class Check:
         """broken - correct, paired by seed."""
         return difference(self.broken, self.reference)
 
-    @property
-    def versus_oracle(self) -> Difference | None:
-        return difference(self.broken, self.oracle)
-
     def _worse(self, d: Difference | None) -> bool:
         sign = 1.0 if self.lower_is_better else -1.0
         return d is not None and sign * d.mean > 0 and d.beyond_noise()
-
-    def _better(self, d: Difference | None) -> bool:
-        sign = 1.0 if self.lower_is_better else -1.0
-        return d is not None and sign * d.mean < 0 and d.beyond_noise()
 
     @property
     def worse(self) -> bool:
         """Worse than its correct version by more than 2 se of the paired difference."""
         return self._worse(self.versus_correct)
-
-    @property
-    def suspect(self) -> bool:
-        """Better than the truth by more than 2 se: it must have seen what it is scored on."""
-        return self._better(self.versus_oracle)
 
     @property
     def caught(self) -> bool:
@@ -129,36 +106,12 @@ class Check:
         }
 
 
-def primary_values(rows: Iterable[dict], face: str) -> dict[str, tuple[BySeed, BySeed]]:
-    """metric -> ({seed: model value}, {seed: oracle value}) of one model's rows on one
-    generator, for the face's primary metrics; per-coefficient metrics are averaged over
-    the coefficients of each seed."""
-    wanted = PRIMARY.get(face, ())
-    sums: dict[str, dict[int, list[tuple[float, float | None]]]] = defaultdict(lambda: defaultdict(list))
-    for r in rows:
-        name = split_key(r["metric"])[0]
-        if name in wanted and r["face"] == face and r["status"] == "ok" and r["value"] is not None:
-            sums[name][r["seed"]].append((r["value"], r["oracle"]))
-    out = {}
-    for name, by_seed in sums.items():
-        values = {s: sum(v for v, _ in vs) / len(vs) for s, vs in by_seed.items()}
-        oracle = {}
-        for s, vs in by_seed.items():
-            known = [o for _, o in vs if o is not None]
-            if len(known) == len(vs):
-                oracle[s] = sum(known) / len(known)
-        out[name] = (values, oracle)
-    return out
-
-
-def checks(suite: dict, metric_rows: list[dict], direction: Callable[[str], str | None]) -> list[Check]:
+def checks(suite: dict, metric_rows: list[dict], info: MetricInfo) -> list[Check]:
     """Every breakage the suite declares, on every generator where both models have the
-    face's primary metric, in the suite's order."""
-    grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in metric_rows:
-        grouped[(r["generator"], r["model"])].append(r)
+    face judged by the same primary metric, in the suite's order."""
+    faces = {(r["generator"], r["model"], r["face"]): r for r in face_verdicts(metric_rows, info)}
     generators = [g.get("label") or g.get("name") for g in suite.get("generators", [])]
-    generators += sorted({g for g, _ in grouped} - set(generators))
+    generators += sorted({g for g, _, _ in faces} - set(generators))
     out = []
     for entry in suite.get("models", []):
         breaks = entry.get("breaks")
@@ -166,14 +119,14 @@ def checks(suite: dict, metric_rows: list[dict], direction: Callable[[str], str 
             continue
         variant, correct, face = entry.get("label") or entry["name"], breaks["model"], breaks["face"]
         for g in generators:
-            mine, theirs = primary_values(grouped[(g, variant)], face), primary_values(grouped[(g, correct)], face)
-            metric = next((m for m in PRIMARY.get(face, ()) if m in mine and m in theirs), None)
-            if metric is None:
+            mine, theirs = faces.get((g, variant, face)), faces.get((g, correct, face))
+            if not mine or not theirs or not mine["by_seed"] or mine["primary_metric"] != theirs["primary_metric"]:
                 continue
+            metric = mine["primary_metric"]
             ranking = {
-                model: vals[metric][0]
-                for (gen, model), rows in grouped.items()
-                if gen == g and metric in (vals := primary_values(rows, face))
+                r["model"]: r["by_seed"]
+                for (gen, _, f), r in faces.items()
+                if gen == g and f == face and r["primary_metric"] == metric and r["by_seed"]
             }
             out.append(
                 Check(
@@ -184,10 +137,10 @@ def checks(suite: dict, metric_rows: list[dict], direction: Callable[[str], str 
                     catch=breaks.get("catch", "worse"),
                     generator=g,
                     metric=metric,
-                    broken=mine[metric][0],
-                    reference=theirs[metric][0],
-                    oracle=mine[metric][1],
-                    lower_is_better=direction(metric) != "higher",
+                    broken=mine["by_seed"],
+                    reference=theirs["by_seed"],
+                    suspect=bool(mine["suspect"]),
+                    lower_is_better=info.get(metric, {}).get("direction") != "higher",
                     ranking=dict(sorted(ranking.items())),
                 )
             )

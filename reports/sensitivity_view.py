@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from dgpbench.reports.data import RunData
-from dgpbench.reports.sensitivity import PRIMARY, checks
+from dgpbench.reports.sensitivity import checks
+from dgpbench.reports.verdict import primary_candidates
 from dgpbench.reports.view import View
+from dgpbench.vocabulary import FACES
 
 
 class Sensitivity(View):
@@ -16,11 +18,11 @@ class Sensitivity(View):
     name, title, order = "sensitivity", "Does the benchmark catch these?", 25
 
     def context(self, data: RunData) -> dict[str, Any] | None:
-        rows = [c.summary() for c in checks(data.suite, data.metrics, data.direction)]
+        rows = [c.summary() for c in checks(data.suite, data.metrics, data.info)]
         if not rows:
             return None
         return {
             "rows": rows,
-            "primary": PRIMARY,
+            "primary": {face: primary_candidates(data.info, face) for face in FACES},
             "n_caught": sum(r["caught"] for r in rows),
         }

@@ -6,15 +6,16 @@ import math
 import pytest
 from scipy import stats
 
-from dgpbench.reports.compare import compare, primary_candidates
+from dgpbench.reports.compare import compare
+from dgpbench.reports.verdict import primary_candidates
 
 INFO = {
-    "crps": {"face": "distribution", "direction": "lower"},
-    "energy_distance": {"face": "distribution", "direction": "lower"},
-    "sqrt_pehe_in": {"face": "counterfactuals", "direction": "lower"},
-    "sqrt_pehe_out": {"face": "counterfactuals", "direction": "lower"},
+    "crps": {"face": "distribution", "direction": "lower", "primary_rank": 1},
+    "energy_distance": {"face": "distribution", "direction": "lower", "primary_rank": 2},
+    "sqrt_pehe_in": {"face": "counterfactuals", "direction": "lower", "primary_rank": 2},
+    "sqrt_pehe_out": {"face": "counterfactuals", "direction": "lower", "primary_rank": 1},
     "ate_abs_error_out": {"face": "counterfactuals", "direction": "lower"},
-    "coef_efficiency": {"face": "coefficients", "direction": "lower"},
+    "coef_efficiency": {"face": "coefficients", "direction": "lower", "primary_rank": 1},
     "coef_covers": {"face": "coefficients", "direction": "nominal", "target": 0.95},
     "coef_error": {"face": "coefficients", "direction": "nominal"},
     "made_up_score": {"face": "distribution", "direction": "higher"},
@@ -132,10 +133,12 @@ def test_in_sample_pehe_decides_where_there_are_no_test_rows():
     assert only(c, level="face", face="counterfactuals").metric == "sqrt_pehe_in"
 
 
-def test_a_stored_primary_field_overrides_the_fixed_preference():
-    info = {**INFO, "ate_abs_error_out": {**INFO["ate_abs_error_out"], "primary": True}}
-    assert primary_candidates(info, "counterfactuals") == ("ate_abs_error_out",)
-    assert primary_candidates(INFO, "counterfactuals") == ("sqrt_pehe_out", "sqrt_pehe_in")
+def test_the_stored_primary_rank_decides_the_face():
+    """The choice is the one stored with the run, the same the leaderboard makes."""
+    info = {**INFO, "ate_abs_error_out": {**INFO["ate_abs_error_out"], "primary_rank": 1}}
+    info["sqrt_pehe_out"] = {**INFO["sqrt_pehe_out"], "primary_rank": 0}
+    assert primary_candidates(info, "counterfactuals") == ["ate_abs_error_out", "sqrt_pehe_in"]
+    assert primary_candidates(INFO, "counterfactuals") == ["sqrt_pehe_out", "sqrt_pehe_in"]
     both = rows("sqrt_pehe_out", [1.0, 2.0]) + rows("ate_abs_error_out", [1.0, 2.0])
     assert only(compare(both, both, info), level="face").metric == "ate_abs_error_out"
 
