@@ -1,10 +1,13 @@
-"""``dgpbench results``: a tidy export of one run's metric rows or estimates (CSV or JSON)."""
+"""``dgpbench results``: a tidy export of one run's metric rows, estimates or face verdicts
+(CSV or JSON). The face table is the leaderboard's verdict per (generator, model, face) --
+score +- se, shared rank, the leak alarm's ``suspect`` -- as scripts read it."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from dgpbench.reports.verdict import FACE_COLUMNS
 from dgpbench.vocabulary import DEFAULT_STORE
 
 # The stable columns of each table (the README documents them; scripts read them by name).
@@ -12,11 +15,12 @@ CELL = ["run_id", "generator", "model", "seed"]
 COLUMNS = {
     "metrics": [*CELL, "face", "metric", "value", "oracle", "naive", "score", "status"],
     "estimates": [*CELL, "name", "truth", "estimate", "lower", "upper"],
+    "faces": ["run_id", *FACE_COLUMNS],
 }
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("results", help="tidy export of a run's metrics or estimates")
+    p = sub.add_parser("results", help="tidy export of a run's metrics, estimates or face verdicts")
     p.add_argument("run_id", nargs="?", default=None)
     p.add_argument("--format", default="csv", choices=["csv", "json"])
     p.add_argument("--table", default="metrics", choices=list(COLUMNS))
@@ -30,7 +34,12 @@ def run(args: argparse.Namespace) -> int:
 
     store = Store(args.store, create=False)
     run_id = store.run(args.run_id)["run_id"]
-    stored = store.metric_rows(run_id) if args.table == "metrics" else store.estimate_rows(run_id)
+    if args.table == "faces":
+        from dgpbench.reports.verdict import face_verdicts
+
+        stored = [{"run_id": run_id, **r} for r in face_verdicts(store.metric_rows(run_id), store.metric_info(run_id))]
+    else:
+        stored = store.metric_rows(run_id) if args.table == "metrics" else store.estimate_rows(run_id)
     cols = COLUMNS[args.table]
     rows = [{c: r[c] for c in cols} for r in stored]
     out = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"

@@ -341,3 +341,20 @@ def test_pooled_replications_are_one_row_per_model_and_face(report_store, capsys
     s_learner = [r for r in per_rep if r["model"] == "s_learner" and r["face"] == "counterfactuals"]
     row = next(r for r in pooled if r["model"] == "s_learner" and r["face"] == "counterfactuals")
     assert row["value"] == pytest.approx(np.mean([r["value"] for r in s_learner]))
+
+
+def test_results_export_the_face_verdicts_with_the_leak_alarm(report_store, capsys):
+    """``dgpbench results --table faces``: the verdict rows, ``suspect`` among them, for scripts."""
+    import csv
+    import io
+
+    from dgpbench.cli.main import main
+    from dgpbench.reports.verdict import FACE_COLUMNS
+
+    run_id = report_store["run_a"]
+    assert main(["results", run_id, "--table", "faces", "--store", str(report_store["path"])]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows and list(rows[0]) == ["run_id", *FACE_COLUMNS]
+    assert {r["run_id"] for r in rows} == {run_id}
+    assert {r["suspect"] for r in rows} <= {"True", "False"}
+    assert all(r["score"] == "" or r["se"] != "" for r in rows if r["n_seeds"] not in ("", "1"))
