@@ -249,6 +249,11 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
         "(20 in the smoke configuration, 200 by default), not the moments of the sampler; "
         "their own sampling error is beyond what a test of exact moments allows"
     ),
+    ("scale_gaussian_permuted", "check_samples_follow_own_density"): (
+        "a deliberately broken sensitivity variant: each row gets another row's distribution by a "
+        "permutation that depends on the frame's length, so logpdf() on a grid of outcomes for one "
+        "row describes another row than its draws -- the contradiction this check exists to catch"
+    ),
 }
 
 

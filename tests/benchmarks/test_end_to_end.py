@@ -84,7 +84,7 @@ def test_rerunning_the_same_suite_resumes_with_nothing_to_do(quick_run):
 def test_leaderboard_brackets_the_truth(quick_run):
     """Correctly specified references score between the naive baseline (0) and the oracle (1)."""
     tmp, _ = quick_run
-    res = dgpbench("leaderboard", "--store", "s.sqlite", "--format", "json", cwd=tmp)
+    res = dgpbench("leaderboard", "--store", "s.sqlite", "--format", "json", "--detail", cwd=tmp)
     rows = json.loads(res.stdout)
 
     def score(g, m, metric):
@@ -95,6 +95,10 @@ def test_leaderboard_brackets_the_truth(quick_run):
     assert 0.5 < score("radon_like", "mixedlm", "nll_excess") <= 1.05
     assert score("radon_mn", "mixedlm", "coef_abs_error[floor]") > 0.95
     assert score("heteroscedastic", "linear_gaussian", "crps") == 0
+    faces = json.loads(dgpbench("leaderboard", "--store", "s.sqlite", "--format", "json", cwd=tmp).stdout)
+    (twfe,) = [r for r in faces if (r["generator"], r["model"], r["face"]) == ("did_panel", "twfe", "distribution")]
+    assert twfe["primary_metric"] == "crps" and twfe["rank"] == 1 and not twfe["suspect"]
+    assert 0.5 < twfe["score"] <= 1.0 and 0 < twfe["se"] < 0.25
     table = dgpbench("leaderboard", "--store", "s.sqlite", cwd=tmp)
     assert table.returncode == 0 and "twfe" in table.stdout
 
