@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUITE  ?= default
-STORE  ?= results/dgpbench.sqlite
+STORE  ?=
 WORKERS ?=
 PYTEST_ARGS ?=
 CLUSTER_PORT ?= 8786
@@ -40,7 +40,7 @@ lint: venv
 CHROMIUM := /usr/bin/chromium
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
-	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo -n"; else \
 	    echo "make test: the report's browser tests need Debian's chromium; as root run: apt-get install -y chromium" >&2; \
 	    exit 2; fi; \
 	  echo "make test: installing Debian's chromium for the report's browser tests"; \
@@ -49,12 +49,12 @@ browser:
 	fi
 
 benchmark: venv
-	$(BIN)/dgpbench run $(SUITE) --store $(STORE) $(if $(WORKERS),--workers $(WORKERS))
-	$(BIN)/dgpbench leaderboard --store $(STORE)
-	$(BIN)/dgpbench report --store $(STORE)
+	$(BIN)/dgpbench run $(SUITE) $(if $(STORE),--store $(STORE)) $(if $(WORKERS),--workers $(WORKERS))
+	$(BIN)/dgpbench leaderboard $(if $(STORE),--store $(STORE))
+	$(BIN)/dgpbench report $(if $(STORE),--store $(STORE))
 
 report: venv
-	$(BIN)/dgpbench report --store $(STORE)
+	$(BIN)/dgpbench report $(if $(STORE),--store $(STORE))
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -115,15 +115,19 @@ def _run(spec: CellSpec, settings: RunSettings, key: str, timings: dict[str, flo
     generator = load_generator(spec.generator.name, **spec.generator.params)
     observed = generator.observe(spec.seed)
     drawn = observed.fingerprint()
+    # Only the train/valid rows stay alive while the model runs: no frame a model could walk
+    # up to holds the test rows' outcomes (scoring takes them from the second draw below).
+    fit_rows = observed.fit_view()
+    del observed
     timings["sample_s"] = time.perf_counter() - t
     model = load_model(spec.model.name, **spec.model.params)
-    ok, reason = model.supports(observed.fit_view())
+    ok, reason = model.supports(fit_rows)
     if not ok:
         return CellResult(key, "skipped", reason)
     t = time.perf_counter()
-    fitted = model.fit(observed, model_seed(spec.seed))
+    fitted = model.fit(fit_rows, model_seed(spec.seed))
     timings["fit_s"] = time.perf_counter() - t
-    del observed  # scored on the second draw below, which no model has touched
+    del fit_rows
     t = time.perf_counter()
     observed, truth = generator.sample(spec.seed)
     if observed.fingerprint() != drawn:

@@ -258,12 +258,17 @@ def _suspect_note(metrics: Sequence[str]) -> str:
 
 def rank_faces(rows: list[dict[str, Any]], info: MetricInfo, unit: str = "generator") -> None:
     """Set ``rank`` per (``unit``, face, primary metric): :func:`shared_ranks` on the primary
-    metric's values paired by ``by_seed`` keys (seeds, or replications for pooled rows)."""
+    metric's values paired by ``by_seed`` keys (seeds, or replications for pooled rows). Models
+    judged on different metrics are never ranked together, and one alone stays unranked."""
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         if r["primary_metric"] and r["by_seed"]:
             groups[(r[unit], r["face"], r["primary_metric"])].append(r)
     for (_, _, metric), members in groups.items():
+        if len(members) < 2:  # a model alone on its primary metric (a joint-only sampler) is not "#1"
+            for r in members:
+                r["note"] = _join(r.get("note", ""), f"unranked: the only model judged on {metric}")
+            continue
         lower = info.get(metric, {}).get("direction", "lower") != "higher"
         ranks = shared_ranks({r["model"]: r["by_seed"] for r in members}, lower_is_better=lower)
         for r in members:

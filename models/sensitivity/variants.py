@@ -2,9 +2,10 @@
 correct fitted object in a :class:`Fitted` that breaks one thing.
 
 A variant declares only the capabilities of the face its breakage concerns, so what it is
-scored on is exactly what it breaks. Every wrapper stays self-consistent (its samples,
-mean, sd and density describe one distribution), so the face catches the breakage
-itself, not a contradiction between a model's own outputs.
+scored on is exactly what it breaks. The wrappers keep a model's samples, mean, sd and
+density describing one distribution on the rows they are asked about, so the face catches
+the breakage itself; the one exception is the permuted variant's density on a frame of a
+different length, which the conformance density check declares as a known failure.
 """
 
 from __future__ import annotations

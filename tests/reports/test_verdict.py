@@ -188,6 +188,21 @@ def test_models_the_seeds_cannot_tell_apart_share_a_rank():
     assert ranks == {"a": 1, "b": 1, "c": 3}
 
 
+def test_a_model_judged_alone_on_another_metric_is_not_ranked_first():
+    """A joint-only sampler (energy distance) is not ranked against CRPS models, nor made #1."""
+    oracle, naive = [0.0] * 5, [1.0] * 5
+    stored = (
+        rows("a", "crps", [0.30, 0.35, 0.28, 0.33, 0.31], oracle, naive)
+        + rows("c", "crps", [0.60, 0.62, 0.58, 0.61, 0.63], oracle, naive)
+        + rows("joint", "energy_distance", [0.9, 0.8, 0.95, 0.85, 0.9], oracle, naive)
+    )
+    faces = face_verdicts(stored, info())
+    assert face(faces, "a", "distribution")["rank"] == 1 and face(faces, "c", "distribution")["rank"] == 2
+    alone = face(faces, "joint", "distribution")
+    assert alone["primary_metric"] == "energy_distance" and alone["rank"] is None
+    assert "unranked" in alone["note"]
+
+
 def test_a_model_scoring_exactly_zero_sorts_above_a_negative_one():
     oracle, naive = [0.0] * 5, [1.0, 1.1, 0.9, 1.05, 0.95]
     noise = np.array([0.3, -0.3, 0.2, -0.2, 0.0])
