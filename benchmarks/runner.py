@@ -3,10 +3,15 @@
 Only this parent process writes to the store, one transaction per finished cell, so an
 interrupted run loses only the cells that had not finished; running the same suite into
 the same store resumes it (cells are skipped by key), ``rerun=True`` starts afresh.
+
+A cell the infrastructure cancelled (a Dask scheduler that went away) is *lost*, not failed:
+it gets no row, the run ends ``interrupted`` rather than ``done``, and the summary says how
+many were lost, so that the same command later runs exactly those cells.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 import sys
 import time
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from dgpbench.benchmarks import suite as suite_mod
 from dgpbench.benchmarks.cell import CellResult, run_cell
 from dgpbench.benchmarks.cell_spec import CellSpec, ComponentSpec, PlannedCell, RunSettings
-from dgpbench.benchmarks.execution.failures import failure_of
+from dgpbench.benchmarks.execution.failures import failure_of, is_lost
 from dgpbench.benchmarks.execution.local import LocalExecutor
 from dgpbench.benchmarks.metrics import selected_metrics
 from dgpbench.benchmarks.store import Store
@@ -43,6 +48,7 @@ class RunSummary:
     counts: dict[str, int]
     already_done: int
     seconds: float
+    lost: int = 0  # cells the infrastructure cancelled: not stored, run again on resume
 
 
 def parse_only(only: str | None) -> dict[str, str]:
@@ -132,8 +138,15 @@ def run(
     except KeyboardInterrupt:
         store.finish_run(started.run_id, "interrupted")
         raise
-    store.finish_run(started.run_id, "done")
-    return RunSummary(started.run_id, started.resumed, started.counts, started.already, time.perf_counter() - t0)
+    store.finish_run(started.run_id, "interrupted" if started.lost else "done")
+    return RunSummary(
+        started.run_id,
+        started.resumed,
+        started.counts,
+        started.already,
+        time.perf_counter() - t0,
+        started.lost,
+    )
 
 
 @dataclass
@@ -147,6 +160,7 @@ class _Started:
     todo: list[PlannedCell]
     already: int
     counts: dict[str, int]
+    lost: int = 0
 
 
 def _start(
@@ -197,7 +211,7 @@ def _execute(executor: cf.Executor, started: _Started, progress: bool) -> None:
     futures: dict[cf.Future, PlannedCell] = {}
     try:
         futures = {executor.submit(run_cell, c.spec, settings): c for c in started.todo}
-        _collect(futures, started.store, started.run_id, settings.time_limit, started.counts, progress)
+        started.lost = _collect(futures, started.store, started.run_id, settings.time_limit, started.counts, progress)
     except (KeyboardInterrupt, Exception):
         for f in futures:
             f.cancel()
@@ -213,7 +227,8 @@ def _collect(
     time_limit: float,
     counts: dict[str, int],
     progress: bool,
-) -> None:
+) -> int:
+    """Store each cell's result as it arrives; return how many cells were lost (not stored)."""
     from tqdm import tqdm
 
     bar = tqdm(
@@ -224,12 +239,18 @@ def _collect(
         dynamic_ncols=True,
         mininterval=0.5,
     )
+    lost = 0
     with bar:
         for fut in cf.as_completed(futures):
             cell = futures[fut]
             try:
                 result = fut.result()
-            except Exception as exc:  # the executor's report of a cell that did not return
+            except (Exception, asyncio.CancelledError) as exc:  # the executor's report of a cell that did not return
+                if is_lost(exc):
+                    lost += 1
+                    bar.set_postfix_str(f"{cell.model_label}/{cell.generator_label} lost; lost {lost}", refresh=False)
+                    bar.update()
+                    continue
                 status, message = failure_of(exc, time_limit)
                 result = CellResult(cell.key(), status, message)
             store.write_cell(run_id, cell, result)
@@ -240,10 +261,11 @@ def _collect(
                 refresh=False,
             )
             bar.update()
+    return lost
 
 
 def summary_line(s: RunSummary) -> str:
-    parts = [f"{v} {k}" for k, v in s.counts.items() if v]
+    parts = [f"{v} {k}" for k, v in s.counts.items() if v] + ([f"{s.lost} lost (not stored)"] if s.lost else [])
     return (
         f"run {s.run_id}: "
         + (", ".join(parts) or "nothing to do")

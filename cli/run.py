@@ -1,7 +1,8 @@
 """``dgpbench run``: run a suite (built-in name or YAML path) into the store, resuming by default.
 
 The suite is validated before any work starts or any file is written; Ctrl-C keeps every
-finished cell and exits 130, and the same command resumes.
+finished cell and exits 130, and the same command resumes. Cells lost with a Dask scheduler
+are not stored: the run exits 1 and says to run the same command again.
 """
 
 from __future__ import annotations
@@ -44,12 +45,17 @@ def run(args: argparse.Namespace) -> int:
         import_plugin(p)
     suite = load(args.suite)  # validated before any work or any file is written
     only = runner.parse_only(args.only)
-    store = Store(args.store)
     executor = None
-    if args.scheduler:
+    if args.scheduler:  # a wrong address fails here, before the store is created or opened
         from dgpbench.benchmarks.execution.dask import dask_executor
 
         executor = dask_executor(args.scheduler)
+    try:
+        store = Store(args.store)
+    except BaseException:
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        raise
     try:
         summary = runner.run(
             suite,
@@ -68,5 +74,12 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     print(runner.summary_line(summary))
+    if summary.lost:
+        print(
+            f"{summary.lost} cells were lost (the Dask scheduler went away) and are not stored; the run is"
+            f" marked interrupted: run the same command again, with --scheduler of a running cluster, to run them",
+            file=sys.stderr,
+        )
+        return 1
     print(f"results: {store.path} (run {summary.run_id}); see `dgpbench leaderboard` and `dgpbench report`")
     return 0

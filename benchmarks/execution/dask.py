@@ -7,16 +7,25 @@ killed nor limited, so each cell runs in a cell process the Dask worker starts a
 business: the scheduler reruns its cells elsewhere and, after
 ``distributed.scheduler.allowed-failures`` deaths, raises ``KilledWorker``, which the runner
 records as ``crashed``.
+
+A Dask client that loses its scheduler cancels every pending future: the runner treats those
+cells as lost (no row; a resume runs them). Before any client exists, the address is asked who
+it is within :data:`SCHEDULER_TIMEOUT` seconds, because ``distributed``'s own handshake waits
+without a limit for a peer that accepts the connection and never answers (an HTTP server, a
+silent port).
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 from typing import Any
 
 from dgpbench.benchmarks.cell import run_cell
 from dgpbench.benchmarks.execution.cell_process import run_cell_isolated
 from dgpbench.errors import BadInput
+
+SCHEDULER_TIMEOUT = 5.0  # seconds the address has to answer as a Dask scheduler (connect included)
 
 
 class DaskExecutor(cf.Executor):
@@ -26,7 +35,7 @@ class DaskExecutor(cf.Executor):
     in a cell process with its time limit); any other function is submitted as it is.
     """
 
-    def __init__(self, address: str, connect_timeout: float = 10.0):
+    def __init__(self, address: str, connect_timeout: float = SCHEDULER_TIMEOUT):
         from distributed import Client
         from distributed.comm import get_address_host_port
 
@@ -38,6 +47,7 @@ class DaskExecutor(cf.Executor):
             ) from None
         except NotImplementedError:  # a backend without host and port (inproc://, ucx://): let Dask judge
             pass
+        _check_is_scheduler(address, connect_timeout)
         try:
             self.client = Client(address, timeout=f"{connect_timeout}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
@@ -52,6 +62,35 @@ class DaskExecutor(cf.Executor):
         """Stop submitting and close the client (closing it again later is harmless)."""
         self._executor.shutdown(wait=wait and not cancel_futures)
         self.client.close()
+
+
+def _check_is_scheduler(address: str, timeout: float) -> None:
+    """Raise BadInput unless ``address`` answers Dask's handshake and says it is a scheduler,
+    all within ``timeout`` seconds (connecting, retries and the reply together)."""
+    try:
+        kind = asyncio.run(asyncio.wait_for(_identity_type(address, timeout), timeout))
+    except (TimeoutError, asyncio.TimeoutError):
+        raise BadInput(
+            f"--scheduler {address!r}: no Dask scheduler answered within {timeout:g} s"
+            " (nothing listening there, or something that is not a Dask scheduler)"
+        ) from None
+    except (OSError, ValueError, TypeError, EOFError) as exc:
+        raise BadInput(f"--scheduler {address!r}: cannot connect to a Dask scheduler: {exc}") from None
+    if kind != "Scheduler":
+        raise BadInput(f"--scheduler {address!r}: this is a Dask {kind or 'peer'}, not a scheduler")
+
+
+async def _identity_type(address: str, timeout: float) -> str | None:
+    """The ``type`` a Dask server at ``address`` gives for itself (``Scheduler``, ``Worker``)."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=timeout)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        reply = await comm.read()
+    finally:
+        comm.abort()
+    return reply.get("type") if isinstance(reply, dict) else None
 
 
 def dask_executor(address: str) -> DaskExecutor:

@@ -1,8 +1,11 @@
 """The row of a cell whose future raised instead of returning a CellResult: the executor
-killed it past its time limit, its process died, or its Dask worker did."""
+killed it past its time limit, its process died, or its Dask worker did -- and the cells that
+get no row at all because the infrastructure cancelled them (:func:`is_lost`)."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures as cf
 import sys
 
 
@@ -15,6 +18,13 @@ def failure_of(exc: BaseException, time_limit: float | None) -> tuple[str, str]:
     if _is_killed_worker(exc):
         return "crashed", f"Dask worker died while running the cell: {exc}"
     return "error", f"{type(exc).__name__}: {exc}"
+
+
+def is_lost(exc: BaseException) -> bool:
+    """The cell was cancelled by the infrastructure, not ended by its model: a Dask client that
+    lost its scheduler cancels every pending future. Such a cell has no result to store; the
+    runner leaves it out, so that a resume runs it again."""
+    return isinstance(exc, (cf.CancelledError, asyncio.CancelledError))
 
 
 def _is_process_expired(exc: BaseException) -> bool:
