@@ -69,7 +69,7 @@ def _check_is_scheduler(address: str, timeout: float) -> None:
     all within ``timeout`` seconds (connecting, retries and the reply together)."""
     try:
         kind = asyncio.run(asyncio.wait_for(_identity_type(address, timeout), timeout))
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         raise BadInput(
             f"--scheduler {address!r}: no Dask scheduler answered within {timeout:g} s"
             " (nothing listening there, or something that is not a Dask scheduler)"

@@ -49,11 +49,16 @@ def dgpbench(*args: str) -> list[str]:
     return [sys.executable, "-m", "dgpbench.cli.main", *args]
 
 
-def run_cli(*args: str, timeout: float = 180, cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
-    """``dgpbench ARGS`` in a subprocess (its own session, cleaned up if it overruns)."""
-    proc = subprocess.Popen(
+def start_cli(*args: str, cwd: str | os.PathLike | None = None) -> subprocess.Popen:
+    """``dgpbench ARGS`` started in a subprocess of its own session, its output piped as text."""
+    return subprocess.Popen(
         dgpbench(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, start_new_session=True
     )
+
+
+def run_cli(*args: str, timeout: float = 180, cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
+    """``dgpbench ARGS`` in a subprocess (its own session, cleaned up if it overruns)."""
+    proc = start_cli(*args, cwd=cwd)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

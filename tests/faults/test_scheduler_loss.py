@@ -12,12 +12,11 @@ from __future__ import annotations
 import http.server
 import socket
 import sqlite3
-import subprocess
 import threading
 import time
 
 import pytest
-from faults_support import cell_rows, dgpbench, kill_group, metric_values, run_args, run_cli, suite_yaml
+from faults_support import cell_rows, kill_group, metric_values, run_args, run_cli, start_cli, suite_yaml
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -66,13 +65,7 @@ def test_a_killed_scheduler_loses_cells_that_a_resume_on_a_new_cluster_completes
 
     store = tmp_path / "dask.sqlite"
     with DaskProcesses(tmp_path / "first", n_workers=2) as first:
-        proc = subprocess.Popen(
-            dgpbench(*run_args(suite, store, "--scheduler", first.address)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        proc = start_cli(*run_args(suite, store, "--scheduler", first.address))
         try:
             deadline = time.monotonic() + 180
             while len(cell_rows(store)) < 2 or not any(markers.glob("*.pid")):
@@ -151,4 +144,3 @@ def test_a_worker_given_as_scheduler_is_refused(dask_cluster, tmp_path):
     with Client(dask_cluster.address, timeout="30s", set_as_default=False) as client:
         worker = next(iter(client.scheduler_info()["workers"]))
     _refused_quickly(tmp_path, worker)
-
