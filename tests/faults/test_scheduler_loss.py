@@ -9,6 +9,7 @@ a resume on a new cluster must complete the suite with the values an uninterrupt
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import http.server
 import socket
 import sqlite3
@@ -17,6 +18,9 @@ import time
 
 import pytest
 from faults_support import cell_rows, kill_group, metric_values, run_args, run_cli, start_cli, suite_yaml
+
+from dgpbench.benchmarks import runner
+from dgpbench.benchmarks import suite as suite_mod
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -99,6 +103,31 @@ def test_a_killed_scheduler_loses_cells_that_a_resume_on_a_new_cluster_completes
     assert len(after) == n_cells and {r["status"] for r in after.values()} == {"ok"}
     assert all(after[k] == row for k, row in before.items())  # the rows stored before the kill are untouched
     assert metric_values(store) == metric_values(reference)
+
+
+class _CancellingExecutor(cf.ThreadPoolExecutor):
+    """Runs seed 0's cells and cancels the rest, as a Dask client that lost its scheduler does."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        if args[0].seed == 0:
+            return super().submit(fn, *args, **kwargs)
+        future: cf.Future = cf.Future()
+        future.cancel()
+        future.set_running_or_notify_cancel()
+        return future
+
+
+def test_cancelled_cells_are_not_stored_and_a_resume_runs_them(tmp_path):
+    """The runner alone, no cluster: a cancelled future is a lost cell, not an error row."""
+    suite = suite_mod.parse(suite_yaml(["{name: ols}"], [0, 1, 2], generators=GENERATORS[:1]))
+    store = tmp_path / "s.sqlite"
+    summary = runner.run(suite, store, executor=_CancellingExecutor(1), progress=False, echo=lambda _: None)
+    assert summary.lost == 2 and summary.counts["ok"] == 1 and summary.counts["error"] == 0
+    assert "1 ok, 2 lost (not stored)" in runner.summary_line(summary)
+    assert [r["seed"] for r in cell_rows(store)] == [0] and _run_status(store) == ["interrupted"]
+    resumed = runner.run(suite, store, executor=cf.ThreadPoolExecutor(1), progress=False, echo=lambda _: None)
+    assert resumed.lost == 0 and resumed.already_done == 1 and resumed.counts["ok"] == 2
+    assert sorted(r["seed"] for r in cell_rows(store)) == [0, 1, 2] and _run_status(store) == ["done"]
 
 
 class _Silent(http.server.BaseHTTPRequestHandler):
