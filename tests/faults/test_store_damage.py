@@ -69,16 +69,17 @@ def store(stored, tmp_path) -> Path:
     return copy
 
 
-def _run_ids(store: Path) -> list[str]:
+def _runs(store: Path, column: str) -> list:
+    """One column of the store's runs, oldest first (read-only)."""
     db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
-        return [r[0] for r in db.execute("SELECT run_id FROM runs ORDER BY started_at")]
+        return [r[0] for r in db.execute(f"SELECT {column} FROM runs ORDER BY started_at")]
     finally:
         db.close()
 
 
 def _writers(store: Path, output: Path) -> dict[str, list[str]]:
-    a, b = _run_ids(store)
+    a, b = _runs(store, "run_id")
     s = ["--store", str(store)]
     return {
         "report": ["report", "-o", str(output), *s],
@@ -245,62 +246,55 @@ def test_a_store_with_a_corrupt_page_is_refused_and_left_byte_identical(store, t
 # -- a killed run is not left "running" -----------------------------------------------------
 
 
-def _run_status(store: Path) -> list[str]:
-    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-    try:
-        return [r[0] for r in db.execute("SELECT status FROM runs")]
-    finally:
-        db.close()
+def _run_until_a_cell_is_stored(tmp_path: Path, seeds: list[int]) -> tuple[subprocess.Popen, Path, tuple]:
+    """``dgpbench run`` of slow test-model cells in a subprocess, once its first cell is in:
+    (the process, its store, its arguments)."""
+    (tmp_path / "suite.yaml").write_text(suite_yaml(["{name: fault_sleep, params: {seconds: 0.5}}"], seeds))
+    store = tmp_path / "s.sqlite"
+    args = run_args(tmp_path / "suite.yaml", store, "--workers", "1")
+    proc = subprocess.Popen(dgpbench(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not cell_rows(store):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            kill_group(proc)
+            pytest.fail(f"no cell was stored: {proc.stderr.read() if proc.stderr else ''}")
+        time.sleep(0.05)
+    return proc, store, args
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_a_killed_run_is_marked_interrupted_not_running(sig, tmp_path):
     seeds = list(range(6))
-    (tmp_path / "suite.yaml").write_text(suite_yaml(["{name: fault_sleep, params: {seconds: 0.5}}"], seeds))
-    store = tmp_path / "s.sqlite"
-    args = run_args(tmp_path / "suite.yaml", store, "--workers", "1")
-    proc = subprocess.Popen(dgpbench(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc, store, args = _run_until_a_cell_is_stored(tmp_path, seeds)
     try:
-        deadline = time.monotonic() + 120
-        while not cell_rows(store):
-            assert time.monotonic() < deadline, "no cell was stored"
-            assert proc.poll() is None, proc.stderr.read()
-            time.sleep(0.05)
         os.kill(proc.pid, sig)  # the runner only
         proc.wait(timeout=30)
     finally:
         kill_group(proc)
-    assert _run_status(store) == ["running"]  # what the killed process left behind
+    assert _runs(store, "status") == ["running"]  # what the killed process left behind
     stored = len(cell_rows(store))
     assert stored < len(seeds), "the kill came too late"
 
     shown = run_cli("leaderboard", "--store", str(store))  # a reader sees the truth, writes nothing
     assert shown.returncode == 0, shown.stderr
     assert "interrupted" in shown.stdout.splitlines()[0]
-    assert _run_status(store) == ["running"]
+    assert _runs(store, "status") == ["running"]
 
     resumed = run_cli(*args)
     assert resumed.returncode == 0, resumed.stderr
     assert "interrupted" in resumed.stderr and f"{stored} already done" in resumed.stderr
-    assert _run_status(store) == ["done"]
+    assert _runs(store, "status") == ["done"]
     assert sorted(r["seed"] for r in cell_rows(store)) == seeds
 
 
-def test_a_run_still_going_is_not_marked_interrupted(tmp_path):
-    """Two runs of one suite at once: the second resumes the first's run, which is alive."""
-    (tmp_path / "suite.yaml").write_text(suite_yaml(["{name: fault_sleep, params: {seconds: 0.4}}"], list(range(4))))
-    store = tmp_path / "s.sqlite"
-    args = run_args(tmp_path / "suite.yaml", store, "--workers", "1")
-    proc = subprocess.Popen(dgpbench(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+def test_a_run_still_going_reads_running(tmp_path):
+    """The pid check does not mistake a live run for a dead one."""
+    proc, store, _ = _run_until_a_cell_is_stored(tmp_path, list(range(4)))
     try:
-        deadline = time.monotonic() + 120
-        while not cell_rows(store):
-            assert time.monotonic() < deadline and proc.poll() is None, "no cell was stored"
-            time.sleep(0.05)
         shown = run_cli("leaderboard", "--store", str(store))
         assert shown.returncode == 0, shown.stderr
         assert "running" in shown.stdout.splitlines()[0]
         assert proc.wait(timeout=120) == 0
     finally:
         kill_group(proc)
-    assert _run_status(store) == ["done"]
+    assert _runs(store, "status") == ["done"]
