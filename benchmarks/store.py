@@ -12,9 +12,12 @@ provenance in ``provenance``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -52,11 +55,15 @@ class Store:
 
     ``create=True`` (the default, for ``run``) means results will be written: the path is
     checked for writing here, before any work starts, so a read-only folder or a full
-    disk is reported up front rather than after the first cell.
+    disk is reported up front rather than after the first cell, and an existing file must
+    pass SQLite's ``quick_check``: a store with a corrupt page is refused untouched rather
+    than written into. ``create=False`` (the readers) on a file or folder that cannot be
+    written opens the store read-only, so a store on read-only media can be read.
     """
 
     def __init__(self, path: str | os.PathLike = DEFAULT_STORE, *, create: bool = True):
         self.path = Path(path)
+        self.read_only = False
         if self.path.is_dir():
             raise StoreError(
                 f"store {self.path} is a folder; pass the path of a store file, e.g. {self.path / 'dgpbench.sqlite'}"
@@ -74,9 +81,13 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"store {self.path}: cannot create its folder: {exc.strerror or exc}") from None
         else:
-            self._check_foreign()
+            self._check_foreign(deep=create)
+            self.read_only = not create and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
         try:
-            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            if self.read_only:
+                self.db = sqlite3.connect(self._read_only_uri(), uri=True, timeout=60, isolation_level=None)
+            else:
+                self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA busy_timeout = 60000")
             self._migrate()
@@ -89,8 +100,19 @@ class Store:
                 "is writable and its disk has room"
             ) from None
 
-    def _check_foreign(self) -> None:
-        """Read-only look at an existing file before anything writes to it.
+    def _read_only_uri(self) -> str:
+        """The URI that opens the store read-only. Where its folder cannot be written and no
+        ``-wal`` holds pending writes (read-only media), ``immutable=1``: SQLite would
+        otherwise need to create the ``-shm`` file to read a WAL-mode store, and cannot."""
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        wal = Path(f"{self.path}-wal")
+        if not os.access(self.path.parent, os.W_OK) and not (wal.exists() and wal.stat().st_size):
+            uri += "&immutable=1"
+        return uri
+
+    def _check_foreign(self, deep: bool) -> None:
+        """Read-only look at an existing file before anything writes to it; ``deep`` (before
+        a write) also runs SQLite's ``quick_check``, which reads every page.
 
         A file that is refused is left byte-for-byte as it was: SQLite's read-only open of
         a WAL-mode file may create the ``-wal`` and ``-shm`` side files, which are removed
@@ -102,12 +124,13 @@ class Store:
         existed = {p: p.exists() for p in sidecars}
         try:
             try:
-                ro = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60)
+                ro = sqlite3.connect(self._read_only_uri(), uri=True, timeout=60)
                 try:
                     app = ro.execute("PRAGMA application_id").fetchone()[0]
                     n_objects = ro.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
                     if app == APPLICATION_ID:
                         ro.execute("SELECT count(*) FROM runs").fetchone()
+                    damage = [" ".join(r[0].split()) for r in ro.execute("PRAGMA quick_check(3)")] if deep else ["ok"]
                 finally:
                     ro.close()
             except sqlite3.DatabaseError as exc:
@@ -121,10 +144,16 @@ class Store:
                     f"store {self.path} is a SQLite file but not a dgpbench store; "
                     "it was left untouched: pass another --store path"
                 )
+            if damage != ["ok"]:
+                raise BadInput(
+                    f"store {self.path} is damaged (SQLite quick_check: {'; '.join(damage)}); it was left "
+                    "untouched: restore it from a copy or pass another --store path"
+                )
         except BadInput:
-            for p in sidecars:
-                if not existed[p]:
-                    p.unlink(missing_ok=True)
+            for p in sidecars:  # only what this look created (unlink fails on read-only media)
+                if not existed[p] and p.exists():
+                    with contextlib.suppress(OSError):
+                        p.unlink()
             raise
 
     def _migrate(self) -> None:
@@ -135,6 +164,11 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
+        if self.read_only:
+            raise BadInput(
+                f"store {self.path} has schema {version} and must be upgraded to {SCHEMA_VERSION} to be read, "
+                "but it cannot be written where it is: copy it to a writable folder"
+            )
         self._set_wal()
         with self.transaction():
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -198,15 +232,23 @@ class Store:
 
         ``metrics`` (the suite's :class:`~dgpbench.benchmarks.metrics.Metric` entries) are
         stored with the run: their face, direction and naive baseline, as reports read them.
+
+        The run records the host and process running it (in ``machine``). A run left
+        ``running`` by a process of this host that is gone (SIGKILL, SIGTERM, a forced
+        exit) is marked ``interrupted`` here, and said so on stderr when it is resumed.
         """
+        self._mark_abandoned_runs()
+        here = json.dumps(_this_process())
         if not rerun:
             row = self.db.execute(
-                "SELECT run_id FROM runs WHERE suite_hash = ? ORDER BY started_at DESC LIMIT 1", (suite.hash(),)
+                "SELECT run_id, status FROM runs WHERE suite_hash = ? ORDER BY started_at DESC LIMIT 1",
+                (suite.hash(),),
             ).fetchone()
             if row:
                 with self.transaction():
                     self.db.execute(
-                        "UPDATE runs SET status = 'running', n_cells = ? WHERE run_id = ?", (n_cells, row["run_id"])
+                        "UPDATE runs SET status = 'running', n_cells = ?, machine = ? WHERE run_id = ?",
+                        (n_cells, here, row["run_id"]),
                     )
                 self._write_metric_info(row["run_id"], metrics)
                 return row["run_id"], True
@@ -223,12 +265,27 @@ class Store:
                     time.time(),
                     provenance.git_commit(),
                     json.dumps(provenance.versions()),
-                    json.dumps(provenance.machine()),
+                    here,
                     n_cells,
                 ),
             )
         self._write_metric_info(run_id, metrics)
         return run_id, False
+
+    def _mark_abandoned_runs(self) -> None:
+        """Mark ``interrupted`` every run whose recorded process is gone, saying so."""
+        for run in self.db.execute("SELECT run_id, machine FROM runs WHERE status = 'running'").fetchall():
+            if _abandoned(run["machine"]):
+                with self.transaction():
+                    self.db.execute(
+                        "UPDATE runs SET status = 'interrupted', finished_at = ?"
+                        " WHERE run_id = ? AND status = 'running'",
+                        (time.time(), run["run_id"]),
+                    )
+                print(
+                    f"run {run['run_id']} was left 'running' by a process that is gone (killed): marked interrupted",
+                    file=sys.stderr,
+                )
 
     def _write_metric_info(self, run_id: str, metrics: Sequence[Any]) -> None:
         rows = [(run_id, *metric_row(m)) for m in metrics]
@@ -251,7 +308,7 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT cell_key FROM cells WHERE run_id = ?", (run_id,))}
 
     def runs(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY started_at")]
+        return [_as_read(r) for r in self.db.execute("SELECT * FROM runs ORDER BY started_at")]
 
     def run(self, run_id: str | None = None) -> dict[str, Any]:
         """One run by id (a unique prefix works) or the latest run."""
@@ -259,13 +316,13 @@ class Store:
             row = self.db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
             if row is None:
                 raise BadInput(f"store {self.path} holds no runs yet; run `dgpbench run SUITE` first")
-            return dict(row)
+            return _as_read(row)
         rows = self.db.execute("SELECT * FROM runs WHERE run_id LIKE ? || '%'", (run_id,)).fetchall()
         if len(rows) != 1:
             ids = [r["run_id"] for r in self.runs()]
             what = "matches several runs" if rows else "is not in the store"
             raise BadInput(f"run {run_id!r} {what}; runs: {', '.join(ids[-8:]) or '(none)'}")
-        return dict(rows[0])
+        return _as_read(rows[0])
 
     # -- cells ------------------------------------------------------------------------------
     def write_cell(self, run_id: str, cell: PlannedCell, result: CellResult) -> None:
@@ -351,3 +408,37 @@ class Store:
 
     def curve_rows(self, run_id: str) -> list[dict[str, Any]]:
         return [{**r, "data": json.loads(r["data"])} for r in self._rows(CURVE_ROWS, run_id)]
+
+
+def _this_process() -> dict[str, Any]:
+    """The run's ``machine`` provenance with the id of the process running it."""
+    return {**provenance.machine(), "pid": os.getpid()}
+
+
+def _abandoned(machine_json: str | None) -> bool:
+    """Whether a ``running`` run's process is known to be gone: it ran on this host and its
+    pid no longer exists. A run of another host, or of an older store without a pid, cannot be
+    told from one still going, and is left as it is."""
+    try:
+        machine = json.loads(machine_json or "{}")
+        pid = int(machine["pid"])
+    except (ValueError, TypeError, KeyError):
+        return False
+    if machine.get("host") != socket.gethostname() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _as_read(row: sqlite3.Row) -> dict[str, Any]:
+    """A run as readers show it: ``running`` whose process is gone reads ``interrupted``
+    (readers never write, so the store itself is corrected by the next run)."""
+    run = dict(row)
+    if run.get("status") == "running" and _abandoned(run.get("machine")):
+        run["status"] = "interrupted"
+    return run

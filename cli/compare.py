@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from dgpbench.vocabulary import DEFAULT_STORE
 
@@ -63,10 +62,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = compare_text.format_diff(c, a.run, b.run, every=args.every) + "\n"
     if args.output:
-        path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(path)
+        from dgpbench.reports.output import write_output
+
+        print(write_output(text, args.output, store.path, html=False))
     else:
         sys.stdout.write(text)
     return 0

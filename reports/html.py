@@ -24,6 +24,7 @@ from dgpbench.reports import compare as cmp
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.best_runs import latest_runs
 from dgpbench.reports.data import RunData, duration, when
+from dgpbench.reports.output import write_output
 from dgpbench.reports.published import PUBLISHED
 from dgpbench.reports.stats import ALPHA
 from dgpbench.reports.view import View, build
@@ -99,11 +100,9 @@ def render(page: str, title: str, views: list[tuple[View, dict]], **extra: Any) 
     )
 
 
-def _write(text: str, output: str | Path | None, default: Path) -> str:
-    path = Path(output) if output else default
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+def _write(text: str, output: str | Path | None, default: Path, store: Store) -> str:
+    """Write a page where ``-o`` says (or ``default``), never over the store (``output``)."""
+    return str(write_output(text, Path(output) if output else default, store.path, html=True))
 
 
 # -- the run report ------------------------------------------------------------------------
@@ -123,7 +122,7 @@ def render_report(store: Store, run_id: str | None = None) -> str:
 def write_report(store: Store, run_id: str | None = None, output: str | Path | None = None) -> str:
     """Write one run's self-contained report (default ``report-<run_id>.html`` beside the store)."""
     rid = store.run(run_id)["run_id"]
-    return _write(render_report(store, rid), output, store.path.parent / f"report-{rid}.html")
+    return _write(render_report(store, rid), output, store.path.parent / f"report-{rid}.html", store)
 
 
 # -- the leaderboard across runs -----------------------------------------------------------
@@ -183,7 +182,7 @@ def render_leaderboard(store: Store) -> str:
 
 def write_leaderboard(store: Store, output: str | Path | None = None) -> str:
     """Write the leaderboard across every run of the store (default ``leaderboard.html``)."""
-    return _write(render_leaderboard(store), output, store.path.parent / "leaderboard.html")
+    return _write(render_leaderboard(store), output, store.path.parent / "leaderboard.html", store)
 
 
 # -- compare ----------------------------------------------------------------------------------
@@ -256,4 +255,4 @@ def write_compare(
     """Write runs A and B side by side (default ``compare-<a>-<b>.html`` beside the store)."""
     a, b = store.run(run_a)["run_id"], store.run(run_b)["run_id"]
     page = render_compare(store, a, b, correction=correction, alpha=alpha)
-    return _write(page, output, store.path.parent / f"compare-{a}-{b}.html")
+    return _write(page, output, store.path.parent / f"compare-{a}-{b}.html", store)
