@@ -128,6 +128,8 @@ def load(suite: str) -> Suite:
 def parse(text: str, source: str = "<string>") -> Suite:
     try:
         doc = limits.load_yaml(text, source)
+    except BadInput:  # a limit of suite_input, already naming the file
+        raise
     except RecursionError:
         raise BadInput(f"{source}: invalid YAML: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer literal of more digits than Python converts

@@ -53,11 +53,12 @@ def refused(proc, *needles: str) -> str:
     return lines[0]
 
 
-def refused_run(tmp_path: Path, text: str, *needles: str, extra: tuple[str, ...] = ()) -> str:
+def refused_run(tmp_path: Path, text: str, *needles: str) -> str:
     """``dgpbench run`` of a suite with ``text`` is refused within BOUND and creates no store."""
     suite, store = tmp_path / "suite.yaml", tmp_path / "store.sqlite"
     suite.write_text(text, encoding="utf-8", errors="surrogatepass")
-    line = refused(run_cli("run", str(suite), "--store", str(store), "--no-progress", *extra, timeout=BOUND), *needles)
+    line = refused(run_cli("run", str(suite), "--store", str(store), "--no-progress", timeout=BOUND), *needles)
+    assert line.count(str(suite)) <= 1 and "invalid YAML" not in line, line  # said once, and plainly
     assert sorted(p.name for p in tmp_path.iterdir()) == ["suite.yaml"]  # no store, no journal
     return line
 
@@ -127,6 +128,26 @@ def test_a_million_cells_are_refused_naming_the_limit_and_how_to_raise_it(tmp_pa
     refused_run(
         tmp_path, thousand_by_thousand(), "1,000,000 cells", f"{MAX_CELLS:,}", "max_cells", "DGPBENCH_MAX_CELLS"
     )
+
+
+def test_many_seeds_within_the_size_limit_meet_the_cell_limit():
+    seeds = list(range(MAX_CELLS // 2 + 1))
+    text = suite_yaml(["ols", "linear_gaussian"], seeds)
+    assert len(text.encode()) < MAX_SUITE_BYTES
+    with pytest.raises(BadInput, match=f"{MAX_CELLS + 2:,} cells"):
+        suite_mod.parse(text, "x.yaml")
+
+
+def test_the_size_limit_is_raised_by_the_environment(monkeypatch):
+    text = suite_yaml(["ols"], [0])
+    monkeypatch.setenv("DGPBENCH_MAX_SUITE_BYTES", "100")
+    with pytest.raises(BadInput, match=r"more than the limit of 100 bytes.*DGPBENCH_MAX_SUITE_BYTES"):
+        suite_mod.parse(text, "x.yaml")
+    monkeypatch.setenv("DGPBENCH_MAX_SUITE_BYTES", str(len(text)))
+    assert suite_mod.parse(text, "x.yaml").name == "faults"
+    monkeypatch.setenv("DGPBENCH_MAX_SUITE_BYTES", "-1")
+    with pytest.raises(BadInput, match="DGPBENCH_MAX_SUITE_BYTES='-1': must be a positive integer"):
+        suite_mod.parse(text, "x.yaml")
 
 
 def test_the_cell_limit_counts_only_the_pairs_a_suite_asks_for():
