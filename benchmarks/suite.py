@@ -1,4 +1,4 @@
-"""Suite files: schema, loading (``yaml.safe_load`` only) and validation before any work.
+"""Suite files: schema, loading and validation before any work (YAML in ``suite_input``).
 
 Every problem is reported as :class:`~dgpbench.errors.BadInput` naming the file, the key
 path (``models[1].params.components``) and the closest valid names, so the CLI can exit 2
@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from dgpbench.benchmarks import suite_breakages as breakages
 from dgpbench.benchmarks import suite_input as limits
@@ -126,20 +124,7 @@ def load(suite: str) -> Suite:
 
 
 def parse(text: str, source: str = "<string>") -> Suite:
-    try:
-        doc = limits.load_yaml(text, source)
-    except BadInput:  # a limit of suite_input, already naming the file
-        raise
-    except RecursionError:
-        raise BadInput(f"{source}: invalid YAML: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer literal of more digits than Python converts
-        raise BadInput(f"{source}: invalid YAML: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
-        raise BadInput(f"{source}: invalid YAML{where}: {problem}") from None
-    return validate(doc, source)
+    return validate(limits.load_yaml(text, source), source)
 
 
 def _key(k: Any) -> str:

@@ -1,4 +1,5 @@
-"""Limits on a suite as hostile input, each checked before anything is planned or created.
+"""Reading a suite's YAML (``yaml.SafeLoader`` only) and the limits on a suite as hostile
+input, each checked before anything is planned or created.
 
 A suite file is user input that a run expands and stores, and each step can be made to blow
 up: a few hundred bytes of YAML aliases name a billion nodes (every walk over them then runs
@@ -56,13 +57,30 @@ def check_size(n_bytes: int, source: str) -> None:
 
 
 def load_yaml(text: str, source: str) -> Any:
-    """``yaml.safe_load`` of ``text``, refusing aliases that expand it beyond the limit.
+    """``yaml.safe_load`` of ``text``, refusing aliases that expand it beyond the limit; any
+    YAML error becomes one line naming the file and where.
 
     The node graph is composed first (aliases share their node, so it is as small as the
     text) and its expanded size counted once per distinct node; only then is it built into
     Python objects that validation walks.
     """
     check_size(len(text.encode("utf-8", "surrogatepass")), source)
+    try:
+        return _bounded_load(text, source)
+    except BadInput:
+        raise
+    except RecursionError:
+        raise BadInput(f"{source}: invalid YAML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal of more digits than Python converts
+        raise BadInput(f"{source}: invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise BadInput(f"{source}: invalid YAML{where}: {problem}") from None
+
+
+def _bounded_load(text: str, source: str) -> Any:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
