@@ -317,7 +317,8 @@ class Store:
             if row is None:
                 raise BadInput(f"store {self.path} holds no runs yet; run `dgpbench run SUITE` first")
             return _as_read(row)
-        rows = self.db.execute("SELECT * FROM runs WHERE run_id LIKE ? || '%'", (run_id,)).fetchall()
+        prefix = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # literal, no wildcards
+        rows = self.db.execute("SELECT * FROM runs WHERE run_id LIKE ? || '%' ESCAPE '\\'", (prefix,)).fetchall()
         if len(rows) != 1:
             ids = [r["run_id"] for r in self.runs()]
             what = "matches several runs" if rows else "is not in the store"

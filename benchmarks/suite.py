@@ -1,8 +1,10 @@
-"""Suite files: schema, loading (``yaml.safe_load`` only) and validation before any work.
+"""Suite files: schema, loading and validation before any work (YAML in ``suite_input``).
 
 Every problem is reported as :class:`~dgpbench.errors.BadInput` naming the file, the key
 path (``models[1].params.components``) and the closest valid names, so the CLI can exit 2
-with one line instead of a traceback.
+with one line instead of a traceback. Hostile input (an oversized file, an alias bomb, a
+million cells, text that cannot be stored or printed) is refused by the limits of
+:mod:`dgpbench.benchmarks.suite_input`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dgpbench.benchmarks import suite_breakages as breakages
+from dgpbench.benchmarks import suite_input as limits
 from dgpbench.benchmarks.cell_spec import DEFAULT_TIME_LIMIT
 from dgpbench.errors import BadInput, closest
 
@@ -29,6 +30,7 @@ TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "generators": list,
     "models": list,
     "metrics": (str, list),
+    "max_cells": int,
 }
 REQUIRED = ("name", "seeds", "generators", "models")
 ENTRY_KEYS = ("name", "label", "params", "seeds", "generators", "breaks")
@@ -65,10 +67,11 @@ class Suite:
     time_limit: float = DEFAULT_TIME_LIMIT
     description: str = ""
     source: str = "<dict>"
+    max_cells: int | None = None  # the suite's own cell limit (``suite_input.MAX_CELLS`` otherwise)
 
     def hash(self) -> str:
-        """Stable hash of what the suite asks for (not of its formatting or description)."""
-        doc = {k: v for k, v in self.to_dict().items() if k != "description"}
+        """Stable hash of what the suite asks for (not of its formatting, description or limit)."""
+        doc = {k: v for k, v in self.to_dict().items() if k not in ("description", "max_cells")}
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,6 +93,7 @@ class Suite:
             "metrics": "all" if self.metrics is None else list(self.metrics),
             "generators": [entry(e) for e in self.generators],
             "models": [entry(e) for e in self.models],
+            **({"max_cells": self.max_cells} if self.max_cells else {}),
         }
 
 
@@ -106,6 +110,7 @@ def resolve(suite: str) -> tuple[str, str]:
     p = Path(suite)
     if p.is_file():
         try:
+            limits.check_size(p.stat().st_size, str(p))  # before reading a file of any size
             return str(p), p.read_text()
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"{p}: cannot read suite file: {exc}") from None
@@ -119,18 +124,7 @@ def load(suite: str) -> Suite:
 
 
 def parse(text: str, source: str = "<string>") -> Suite:
-    try:
-        doc = yaml.safe_load(text)
-    except RecursionError:
-        raise BadInput(f"{source}: invalid YAML: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer literal of more digits than Python converts
-        raise BadInput(f"{source}: invalid YAML: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
-        raise BadInput(f"{source}: invalid YAML{where}: {problem}") from None
-    return validate(doc, source)
+    return validate(limits.load_yaml(text, source), source)
 
 
 def _key(k: Any) -> str:
@@ -189,6 +183,7 @@ def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = 
         label = item.get("label", name)
         if not isinstance(label, str) or not label.strip():
             raise _fail(source, f"{key}.label", "must be a non-empty string")
+        limits.check_printable(label, source, f"{key}.label")
         if label in labels:
             raise _fail(source, f"{key}.label", f"label {label!r} is used twice; give each entry its own label")
         labels.add(label)
@@ -263,9 +258,12 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
     for k, tp in TOP_KEYS.items():
         if k in doc and (not isinstance(doc[k], tp) or isinstance(doc[k], bool)):
             raise _fail(source, k, f"has the wrong type {type(doc[k]).__name__}")
+    limits.check_text(doc, source)
     name = doc["name"]
     if not name.strip():
         raise _fail(source, "name", "must not be empty")
+    limits.check_printable(name, source, "name")
+    max_cells = limits.max_cells(doc.get("max_cells"), source)
     seeds = _seeds(doc["seeds"], source, "seeds")
     time_limit = doc.get("time_limit", DEFAULT_TIME_LIMIT)
     if not 0 < time_limit <= 7 * 24 * 3600 or not math.isfinite(time_limit):  # no float() of a huge int
@@ -283,13 +281,23 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
             if not isinstance(m, str) or m not in METRICS:
                 raise _fail(source, f"metrics[{i}]", f"unknown metric {m!r}; {closest(str(m), METRICS.names())}")
         metric_names = tuple(metrics)
+    gens = _entries(doc, "generators", source)
+    models = _checked_models(doc, source, gens)
+    limits.check_cells(_n_cells(gens, models, seeds), max_cells, source)
     return Suite(
         name=name,
         description=doc.get("description", "") or "",
         seeds=tuple(seeds),
-        generators=(gens := _entries(doc, "generators", source)),
-        models=_checked_models(doc, source, gens),
+        generators=gens,
+        models=models,
         metrics=metric_names,
         time_limit=float(time_limit),
         source=source,
+        max_cells=max_cells,
     )
+
+
+def _n_cells(generators: tuple[Entry, ...], models: tuple[Entry, ...], seeds: tuple[int, ...]) -> int:
+    """The cells a suite asks for: each generator entry's seeds times the models that run on
+    it (an upper bound of the plan, which also drops pairs a model does not support)."""
+    return sum(len(g.seeds or seeds) * sum(m.on is None or g.label in m.on for m in models) for g in generators)

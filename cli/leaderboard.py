@@ -56,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(lb.to_csv(rows, columns) if args.format == "csv" else lb.to_json(rows) + "\n")
     else:
         run = data.run
-        print(f"run {run['run_id']} (suite {run['suite_name']}, {run['status']})")
+        print(f"run {run['run_id']} (suite {lb.printable(run['suite_name'])}, {run['status']})")
         print(lb.format_table(summary, data.rows, args.detail))
     return 0

@@ -11,6 +11,7 @@ Exit codes: 0 success (including runs whose failed cells were recorded), 2 bad i
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from types import ModuleType
 
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command].run(args)
     except BadInput as exc:
         print(f"dgpbench: error: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # a page of the store went bad after it was opened
+        print(f"dgpbench: error: the store cannot be read ({exc}); it was not written to", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

@@ -3,6 +3,10 @@
 The suite is validated before any work starts or any file is written; Ctrl-C keeps every
 finished cell and exits 130, and the same command resumes. Cells lost with a Dask scheduler
 are not stored: the run exits 1 and says to run the same command again.
+
+``--plugin`` imports the module it names, so it runs that module's code with the user's
+rights, on this machine and on every Dask worker: the trust boundary is the user's own
+choice of plugins, as with ``pip install``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import sys
 
 from dgpbench.errors import BadInput
 from dgpbench.vocabulary import DEFAULT_STORE
+
+WORKERS_PER_CORE = 4  # a local worker is a process with its own imports: beyond this they only thrash
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -25,7 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="MODULE",
-        help="import a module (or .py file) that registers generators/models/metrics",
+        help="import a module (or .py file) that registers generators/models/metrics; "
+        "it runs arbitrary code with your rights (here and on Dask workers): name only code you trust",
     )
     p.add_argument("--only", default=None, metavar="generator=NAME,model=NAME")
     p.add_argument("--rerun", action="store_true", help="start a new run instead of resuming")
@@ -39,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from dgpbench.benchmarks.suite import load
     from dgpbench.registry import import_plugin
 
-    if args.workers is not None and args.workers < 1:
-        raise BadInput(f"--workers {args.workers}: must be at least 1")
+    if args.workers is not None:
+        _check_workers(args.workers)
     for p in args.plugin:
         import_plugin(p)
     suite = load(args.suite)  # validated before any work or any file is written
@@ -83,3 +90,18 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"results: {store.path} (run {summary.run_id}); see `dgpbench leaderboard` and `dgpbench report`")
     return 0
+
+
+def _check_workers(workers: int) -> None:
+    """Refuse a worker count below 1 or beyond ``WORKERS_PER_CORE`` per available core, before
+    a suite is read or a process started."""
+    from dgpbench.benchmarks.execution.environment import default_workers
+
+    if workers < 1:
+        raise BadInput(f"--workers {workers}: must be at least 1")
+    cores = default_workers()
+    if workers > WORKERS_PER_CORE * cores:
+        raise BadInput(
+            f"--workers {workers}: at most {WORKERS_PER_CORE * cores} ({WORKERS_PER_CORE} per core, "
+            f"{cores} cores available); each worker is a process, so more only slow the run down"
+        )

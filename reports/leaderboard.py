@@ -142,8 +142,15 @@ def face_text(r: Mapping | None) -> str:
 WIDTH = 24
 
 
+def printable(text: Any) -> str:
+    """``text`` with every control character escaped (``\\x1b``, ``\\r``): labels come from
+    suites and plugins, and a terminal would obey their escape codes."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
+
+
 def format_table(summary: Sequence[Mapping], rows: Sequence[Mapping], detail: bool = False) -> str:
-    """A terminal table: per generator, models best first with each face's verdict."""
+    """A terminal table: per generator, models best first with each face's verdict; labels
+    are shown with control characters escaped (:func:`printable`)."""
     lines = []
     header = f"{'model':<22} {' '.join(f'{f:>{WIDTH}}' for f in FACES)} {'cells ok':>9}  notes"
     for g in sorted({s["generator"] for s in summary}, key=str):
@@ -152,12 +159,12 @@ def format_table(summary: Sequence[Mapping], rows: Sequence[Mapping], detail: bo
             {(f, v["primary_metric"]) for s in mine for f, v in s["verdict"].items() if v["primary_metric"]},
             key=lambda fp: (face_order(fp[0]), fp[1]),
         )
-        lines.append(f"\n== {g} ==  primary: " + ", ".join(f"{f} {p}" for f, p in primaries))
+        lines.append(f"\n== {printable(g)} ==  primary: " + ", ".join(f"{f} {p}" for f, p in primaries))
         lines.append(header)
         for s in mine:
             cells = " ".join(f"{face_text(s['verdict'].get(f)):>{WIDTH}}" for f in FACES)
-            notes = [s["status"], *(v["note"] for v in s["verdict"].values() if v["suspect"])]
-            lines.append(f"{s['model']:<22} {cells} {s['n_ok']:>4}/{s['n_total']:<4}  {'; '.join(filter(None, notes))}")
+            notes = "; ".join(filter(None, [s["status"], *(v["note"] for v in s["verdict"].values() if v["suspect"])]))
+            lines.append(f"{printable(s['model']):<22} {cells} {s['n_ok']:>4}/{s['n_total']:<4}  {notes}")
         if detail:
             lines.append(
                 f"  {'metric':<34} {'model':<20} {'mean':>10} {'± se':>9} {'oracle':>9} {'naive':>9} {'score':>14}"
@@ -165,7 +172,7 @@ def format_table(summary: Sequence[Mapping], rows: Sequence[Mapping], detail: bo
             for r in rows:
                 if r["generator"] == g:
                     lines.append(
-                        f"  {r['metric']:<34} {r['model']:<20} {fmt(r['mean']):>10} {fmt(r['se']):>9} "
+                        f"  {r['metric']:<34} {printable(r['model']):<20} {fmt(r['mean']):>10} {fmt(r['se']):>9} "
                         f"{fmt(r['oracle']):>9} {fmt(r['naive']):>9} {metric_score_text(r):>14}"
                     )
     lines.append(LEGEND)
