@@ -15,11 +15,13 @@ from faults_support import cell_rows, run_args, run_cli, suite_yaml
 from dgpbench.benchmarks.cell import CellResult, run_cell
 from dgpbench.benchmarks.cell_spec import CellSpec, ComponentSpec, PlannedCell, RunSettings
 from dgpbench.benchmarks.store import Store
+from dgpbench.models.registry import MODELS
 
 BOUNDARY = str(Path(__file__).with_name("boundary_models.py"))
 TIME_LIMIT = 120  # far above what any cell here takes, so a wait for it shows in the run's time
 
-# label -> how the model misbehaves, and the status its cell must get wherever it runs
+# label -> the status its cell must get wherever it runs; each label is a way of ``fault_misbehave``
+# (boundary_models.py) but ``raise`` and ``nan``, which are plugin_models.py's ``fault_raise`` and ``fault_nan``
 EXPECTED = {
     "raise": "error",
     "nan": "diverged",
@@ -33,8 +35,11 @@ SEEDS = [0, 1]
 
 
 def _suite(tmp_path: Path) -> Path:
-    models = ["{name: fault_ok}", "{name: ols}"] + [
-        f"{{name: fault_misbehave, label: {how}, params: {{how: {how}}}}}" for how in EXPECTED
+    models = ["{name: fault_ok}", "{name: ols}", "{name: fault_raise, label: raise}", "{name: fault_nan, label: nan}"]
+    models += [
+        f"{{name: fault_misbehave, label: {how}, params: {{how: {how}}}}}"
+        for how in EXPECTED
+        if how not in ("raise", "nan")
     ]
     path = tmp_path / "suite.yaml"
     path.write_text(suite_yaml(models, SEEDS, time_limit=TIME_LIMIT))
@@ -86,8 +91,6 @@ def test_a_misbehaving_cell_is_its_own_row_with_the_same_status_locally_and_on_d
 
 
 def _cell(how: str) -> CellSpec:
-    import boundary_models  # noqa: F401  (registers fault_misbehave in this process)
-
     generator = ComponentSpec("heteroscedastic", "1", {"n": 30, "n_test": 10})
     return CellSpec(generator, ComponentSpec("fault_misbehave", "1", {"how": how}), 0)
 
@@ -95,14 +98,24 @@ def _cell(how: str) -> CellSpec:
 SETTINGS = RunSettings(metrics=("coef_error",))
 
 
+@pytest.fixture
+def misbehave_registered(monkeypatch):
+    """``fault_misbehave`` registered in this process for one test only: the conformance
+    suite, collected after this file, checks every registered model."""
+    monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))
+    import boundary_models
+
+    MODELS.register(boundary_models.FaultMisbehave.name, boundary_models.FaultMisbehave)
+
+
 @pytest.mark.parametrize("how", ["sys_exit", "keyboard_interrupt"])
-def test_run_cell_turns_a_models_base_exception_into_a_crashed_row(how):
+def test_run_cell_turns_a_models_base_exception_into_a_crashed_row(how, misbehave_registered):
     result = run_cell(_cell(how), SETTINGS)
     assert result.status == "crashed"
     assert ("SystemExit" if how == "sys_exit" else "KeyboardInterrupt") in result.error
 
 
-def test_the_users_own_ctrl_c_during_a_cell_still_interrupts():
+def test_the_users_own_ctrl_c_during_a_cell_still_interrupts(misbehave_registered):
     """A real SIGINT reaching the process that runs the cell is the user's Ctrl-C: it goes
     on up (the runner marks the run interrupted), unlike a KeyboardInterrupt a model raises."""
     with pytest.raises(KeyboardInterrupt):
