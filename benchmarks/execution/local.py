@@ -56,6 +56,7 @@ class _PoolManager(PoolManager):
     def update_workers(self) -> None:
         super().update_workers()
         gone = self._workers.clean_exits
+        gone -= set(self._workers.workers)  # a pid the system gave a new worker is no longer a dead one
         for task in tuple(self.task_manager.tasks.values()):
             if task.worker_id in gone:
                 expired = ProcessExpired("Abnormal termination", code=0, pid=task.worker_id)
@@ -94,7 +95,8 @@ class LocalExecutor(cf.Executor):
     """Process pool of ``workers`` spawned processes; each call is killed after ``time_limit`` s.
 
     A cell that overruns raises ``TimeoutError`` from its future and one that kills its
-    process raises ``pebble.ProcessExpired``; the pool replaces the worker and goes on.
+    process (with any exit code, 0 included) raises ``pebble.ProcessExpired`` at once; the
+    pool replaces the worker and goes on.
     """
 
     def __init__(self, workers: int | None = None, time_limit: float | None = None, threads: int = 1):
