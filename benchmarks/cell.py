@@ -137,7 +137,7 @@ def run_cell(spec: CellSpec, settings: RunSettings) -> CellResult:
         except BaseException as exc:  # the cell boundary: sys.exit, a model's own KeyboardInterrupt
             if isinstance(exc, KeyboardInterrupt) and ctrl_c.received:
                 raise
-            result = CellResult(key, "crashed", f"the model ended its cell: {_describe(exc)}")
+            result = CellResult(key, "crashed", _describe(exc))
     timings["total_s"] = time.perf_counter() - t_start
     result.timings = {k: round(v, 4) for k, v in timings.items()}
     return result
