@@ -8,15 +8,18 @@ garbage collector to hand out; the model gets ``model_seed(seed)``, not the seed
 the data. The truth is built afterwards by a second, deterministic draw of the same seed,
 whose observed data must match the first draw's fingerprint.
 
-``run_cell`` is the cell boundary, the only place that catches ``Exception``: a model that
-raises or returns non-finite values becomes a row with its status and message, never a lost
-cell. Workers never touch the store; the parent writes what this returns.
+``run_cell`` is the cell boundary, the only place that catches ``Exception`` -- and
+``BaseException``: a model that raises or returns non-finite values becomes a row with its
+status and message, never a lost cell, and so does one that ends its cell with ``sys.exit``
+or its own ``KeyboardInterrupt`` (``crashed``). Workers never touch the store; the parent
+writes what this returns.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import signal
 import threading
 import time
 import traceback
@@ -82,20 +85,71 @@ class PeakRSS:
         return (self.peak - self.start) / 2**20
 
 
+class UserInterrupt:
+    """Tells the user's Ctrl-C from a ``KeyboardInterrupt`` a model raises itself.
+
+    While the cell runs, a SIGINT that reaches this process is noted (``received``) before
+    the handler already in place runs. Only in the main thread, where Python delivers
+    signals, and only where SIGINT has a Python handler: in a pool worker, which ignores
+    SIGINT, or in a thread, no user's Ctrl-C can surface inside the cell, so every
+    ``KeyboardInterrupt`` there is the model's.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        self._previous: Any = None
+
+    def __enter__(self) -> UserInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):
+                self._previous = previous
+                signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self.received = True
+        self._previous(signum, frame)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def run_cell(spec: CellSpec, settings: RunSettings) -> CellResult:
-    """Sample, fit, score one cell. Never raises for a model's failure: returns its row."""
+    """Sample, fit, score one cell. Never raises for a model's failure: returns its row.
+
+    The one place that catches ``BaseException``: a model that calls ``sys.exit`` or raises
+    ``KeyboardInterrupt`` must end its own cell (``crashed``), not the worker, or, re-raised
+    from the executor's future, the whole run -- which then stores nothing and fails the
+    same way on every resume. Only a real Ctrl-C of the user's goes on up.
+    """
     key = spec.key()
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
-    try:
-        with PeakRSS() as mem:
-            result = _run(spec, settings, key, timings)
-        result.peak_mem_mb = round(mem.mb, 1)
-    except Exception as exc:  # the cell boundary
-        result = CellResult(key, "error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    with UserInterrupt() as ctrl_c:
+        try:
+            with PeakRSS() as mem:
+                result = _run(spec, settings, key, timings)
+            result.peak_mem_mb = round(mem.mb, 1)
+        except Exception as exc:  # the cell boundary
+            result = CellResult(key, "error", _describe(exc))
+        except BaseException as exc:  # the cell boundary: sys.exit, a model's own KeyboardInterrupt
+            if isinstance(exc, KeyboardInterrupt) and ctrl_c.received:
+                raise
+            result = CellResult(key, "crashed", _describe(exc))
     timings["total_s"] = time.perf_counter() - t_start
     result.timings = {k: round(v, 4) for k, v in timings.items()}
     return result
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` and the traceback; an exception whose ``str`` fails still gets a row."""
+    try:
+        message = str(exc)
+    except Exception as failure:  # the cell boundary: a model's exception with a broken __str__
+        message = f"<str() of the exception failed: {type(failure).__name__}>"
+    return f"{type(exc).__name__}: {message}\n{traceback.format_exc()}"
 
 
 class DrawMismatch(RuntimeError):

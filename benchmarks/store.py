@@ -46,6 +46,13 @@ if TYPE_CHECKING:
     from dgpbench.benchmarks.cell_spec import PlannedCell
 
 
+def storable(*values: Any) -> tuple[Any, ...]:
+    """One row's values with every text made valid UTF-8: a character that cannot be encoded
+    (a lone surrogate, as ``os.fsdecode`` makes of a non-UTF-8 byte) becomes ``?``. SQLite
+    refuses such text outright, which would lose the whole cell."""
+    return tuple(v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v for v in values)
+
+
 class StoreError(BadInput):
     """The store cannot be read or written (a full disk, a read-only folder): exit 2, no traceback."""
 
@@ -327,7 +334,11 @@ class Store:
 
     # -- cells ------------------------------------------------------------------------------
     def write_cell(self, run_id: str, cell: PlannedCell, result: CellResult) -> None:
-        """One cell's row, metrics, estimates and curves in one transaction (or none of them)."""
+        """One cell's row, metrics, estimates and curves in one transaction (or none of them).
+
+        Every text goes in through :func:`storable`, so a message or label that is not valid
+        Unicode (a lone surrogate) is stored with the bad characters replaced, not lost.
+        """
         t = result.timings
         spec = cell.spec
         with self.transaction() as db:
@@ -335,7 +346,7 @@ class Store:
                 db.execute(f"DELETE FROM {table} WHERE run_id = ? AND cell_key = ?", (run_id, result.cell_key))
             db.execute(
                 "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
+                storable(
                     run_id,
                     result.cell_key,
                     cell.generator_label,
@@ -357,7 +368,7 @@ class Store:
             db.executemany(
                 "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
+                    storable(
                         run_id,
                         result.cell_key,
                         m["face"],
@@ -374,7 +385,7 @@ class Store:
             db.executemany(
                 "INSERT INTO estimates VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
+                    storable(
                         run_id,
                         result.cell_key,
                         e["name"],
@@ -389,7 +400,7 @@ class Store:
             )
             db.executemany(
                 "INSERT INTO curves VALUES (?, ?, ?, ?)",
-                [(run_id, result.cell_key, k, json.dumps(v)) for k, v in result.curves.items()],
+                [storable(run_id, result.cell_key, k, json.dumps(v)) for k, v in result.curves.items()],
             )
 
     # -- reading ----------------------------------------------------------------------------
