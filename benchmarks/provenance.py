@@ -3,6 +3,7 @@ machine that made it: the git commit, the package versions, the host."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import socket
@@ -42,3 +43,28 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "processor": platform.machine(),
     }
+
+
+def this_process() -> dict[str, Any]:
+    """The run's ``machine`` provenance with the id of the process running it."""
+    return {**machine(), "pid": os.getpid()}
+
+
+def abandoned(machine_json: str | None) -> bool:
+    """Whether a ``running`` run's process is known to be gone: it ran on this host and its
+    pid no longer exists. A run of another host, or of an older store without a pid, cannot be
+    told from one still going, and is left as it is."""
+    try:
+        machine = json.loads(machine_json or "{}")
+        pid = int(machine["pid"])
+    except (ValueError, TypeError, KeyError):
+        return False
+    if machine.get("host") != socket.gethostname() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by someone else
+        return False
+    return False

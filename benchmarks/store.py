@@ -4,18 +4,16 @@ Rows are keyed by (run_id, cell_key), so results from several workers or machine
 plain insert and a resumed run skips what is stored. The schema carries a version with
 one migration per step; nothing is ever pickled into or out of it (JSON only).
 
-One class on purpose, and so past 300 lines: opening a file safely (refusing a foreign or
-corrupt one untouched), migrating it, and every write and read share one connection and one
-transaction discipline. The schema and its migrations live in ``store_schema``, a run's
-provenance in ``provenance``.
+One class on purpose, and so past 300 lines: opening, migrating, and every write and read
+share one connection and one transaction discipline. The schema and its migrations live in
+``store_schema``, the look at an existing file before it is opened in ``store_file``, a
+run's provenance (and whether its process is gone) in ``provenance``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
 import sqlite3
 import sys
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dgpbench.benchmarks import provenance
+from dgpbench.benchmarks.store_file import check_existing, read_only_uri
 from dgpbench.benchmarks.store_schema import (
     APPLICATION_ID,
     CELL_ROWS,
@@ -88,11 +87,11 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"store {self.path}: cannot create its folder: {exc.strerror or exc}") from None
         else:
-            self._check_foreign(deep=create)
+            check_existing(self.path, deep=create)
             self.read_only = not create and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
         try:
             if self.read_only:
-                self.db = sqlite3.connect(self._read_only_uri(), uri=True, timeout=60, isolation_level=None)
+                self.db = sqlite3.connect(read_only_uri(self.path), uri=True, timeout=60, isolation_level=None)
             else:
                 self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self.db.row_factory = sqlite3.Row
@@ -106,62 +105,6 @@ class Store:
                 f"store {self.path}: cannot open it for writing ({exc}); check that its folder "
                 "is writable and its disk has room"
             ) from None
-
-    def _read_only_uri(self) -> str:
-        """The URI that opens the store read-only. Where its folder cannot be written and no
-        ``-wal`` holds pending writes (read-only media), ``immutable=1``: SQLite would
-        otherwise need to create the ``-shm`` file to read a WAL-mode store, and cannot."""
-        uri = f"{self.path.resolve().as_uri()}?mode=ro"
-        wal = Path(f"{self.path}-wal")
-        if not os.access(self.path.parent, os.W_OK) and not (wal.exists() and wal.stat().st_size):
-            uri += "&immutable=1"
-        return uri
-
-    def _check_foreign(self, deep: bool) -> None:
-        """Read-only look at an existing file before anything writes to it; ``deep`` (before
-        a write) also runs SQLite's ``quick_check``, which reads every page.
-
-        A file that is refused is left byte-for-byte as it was: SQLite's read-only open of
-        a WAL-mode file may create the ``-wal`` and ``-shm`` side files, which are removed
-        again if they were not there before.
-        """
-        if self.path.stat().st_size == 0:
-            return
-        sidecars = [Path(f"{self.path}{s}") for s in ("-wal", "-shm")]
-        existed = {p: p.exists() for p in sidecars}
-        try:
-            try:
-                ro = sqlite3.connect(self._read_only_uri(), uri=True, timeout=60)
-                try:
-                    app = ro.execute("PRAGMA application_id").fetchone()[0]
-                    n_objects = ro.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-                    if app == APPLICATION_ID:
-                        ro.execute("SELECT count(*) FROM runs").fetchone()
-                    damage = [" ".join(r[0].split()) for r in ro.execute("PRAGMA quick_check(3)")] if deep else ["ok"]
-                finally:
-                    ro.close()
-            except sqlite3.DatabaseError as exc:
-                raise BadInput(
-                    f"store {self.path} is not a readable SQLite database ({exc}); "
-                    "it was left untouched: pass another --store path"
-                ) from None
-            # application_id 0 and no tables: a store another process is creating right now
-            if app != APPLICATION_ID and not (app == 0 and n_objects == 0):
-                raise BadInput(
-                    f"store {self.path} is a SQLite file but not a dgpbench store; "
-                    "it was left untouched: pass another --store path"
-                )
-            if damage != ["ok"]:
-                raise BadInput(
-                    f"store {self.path} is damaged (SQLite quick_check: {'; '.join(damage)}); it was left "
-                    "untouched: restore it from a copy or pass another --store path"
-                )
-        except BadInput:
-            for p in sidecars:  # only what this look created (unlink fails on read-only media)
-                if not existed[p] and p.exists():
-                    with contextlib.suppress(OSError):
-                        p.unlink()
-            raise
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -245,7 +188,7 @@ class Store:
         exit) is marked ``interrupted`` here, and said so on stderr when it is resumed.
         """
         self._mark_abandoned_runs()
-        here = json.dumps(_this_process())
+        here = json.dumps(provenance.this_process())
         if not rerun:
             row = self.db.execute(
                 "SELECT run_id, status FROM runs WHERE suite_hash = ? ORDER BY started_at DESC LIMIT 1",
@@ -282,7 +225,7 @@ class Store:
     def _mark_abandoned_runs(self) -> None:
         """Mark ``interrupted`` every run whose recorded process is gone, saying so."""
         for run in self.db.execute("SELECT run_id, machine FROM runs WHERE status = 'running'").fetchall():
-            if _abandoned(run["machine"]):
+            if provenance.abandoned(run["machine"]):
                 with self.transaction():
                     self.db.execute(
                         "UPDATE runs SET status = 'interrupted', finished_at = ?"
@@ -422,35 +365,10 @@ class Store:
         return [{**r, "data": json.loads(r["data"])} for r in self._rows(CURVE_ROWS, run_id)]
 
 
-def _this_process() -> dict[str, Any]:
-    """The run's ``machine`` provenance with the id of the process running it."""
-    return {**provenance.machine(), "pid": os.getpid()}
-
-
-def _abandoned(machine_json: str | None) -> bool:
-    """Whether a ``running`` run's process is known to be gone: it ran on this host and its
-    pid no longer exists. A run of another host, or of an older store without a pid, cannot be
-    told from one still going, and is left as it is."""
-    try:
-        machine = json.loads(machine_json or "{}")
-        pid = int(machine["pid"])
-    except (ValueError, TypeError, KeyError):
-        return False
-    if machine.get("host") != socket.gethostname() or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive, owned by someone else
-        return False
-    return False
-
-
 def _as_read(row: sqlite3.Row) -> dict[str, Any]:
     """A run as readers show it: ``running`` whose process is gone reads ``interrupted``
     (readers never write, so the store itself is corrected by the next run)."""
     run = dict(row)
-    if run.get("status") == "running" and _abandoned(run.get("machine")):
+    if run.get("status") == "running" and provenance.abandoned(run.get("machine")):
         run["status"] = "interrupted"
     return run
