@@ -118,9 +118,19 @@ def test_run_cell_turns_a_models_base_exception_into_a_crashed_row(how, misbehav
 
 def test_the_users_own_ctrl_c_during_a_cell_still_interrupts(misbehave_registered):
     """A real SIGINT reaching the process that runs the cell is the user's Ctrl-C: it goes
-    on up (the runner marks the run interrupted), unlike a KeyboardInterrupt a model raises."""
-    with pytest.raises(KeyboardInterrupt):
-        run_cell(_cell("sigint"), SETTINGS)
+    on up (the runner marks the run interrupted), unlike a KeyboardInterrupt a model raises.
+
+    Python's own Ctrl-C handler is put in place first: a process started in the background by
+    a non-interactive shell (as CI may start the tests) inherits SIGINT ignored, and then no
+    Ctrl-C can reach it at all."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_cell(_cell("sigint"), SETTINGS)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_the_store_replaces_text_that_is_not_valid_unicode(tmp_path):
