@@ -45,6 +45,21 @@ if TYPE_CHECKING:
     from dgpbench.benchmarks.cell_spec import PlannedCell
 
 
+# A cell's error text is kept whole up to this many characters; beyond it, its head and its
+# tail (where a traceback names the failing line) are kept and the middle is cut, so that a
+# model raising with a 20 MB message cannot make a 20 MB row and a 40 MB report.
+MAX_ERROR_CHARS = 20_000
+
+
+def capped(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` whole if it fits ``limit`` characters, else its head and tail around a marker
+    saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half:,} characters cut ...]\n{text[-half:]}"
+
+
 def storable(*values: Any) -> tuple[Any, ...]:
     """One row's values with every text made valid UTF-8: a character that cannot be encoded
     (a lone surrogate, as ``os.fsdecode`` makes of a non-UTF-8 byte) becomes ``?``. SQLite
@@ -298,7 +313,7 @@ class Store:
                     spec.model.name,
                     spec.seed,
                     result.status,
-                    result.error,
+                    capped(result.error),
                     t.get("fit_s"),
                     t.get("score_s"),
                     t.get("total_s"),

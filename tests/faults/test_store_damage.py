@@ -298,3 +298,23 @@ def test_a_run_still_going_reads_running(tmp_path):
     finally:
         kill_group(proc)
     assert _runs(store, "status") == ["done"]
+
+
+def test_a_huge_error_message_is_stored_capped_with_its_head_and_tail(tmp_path):
+    """A model that raises with a 20 MB message makes a row of ~20 KB, keeping the start of
+    the message and the end of the traceback (issue 15, item 2)."""
+    from dgpbench.benchmarks.cell import CellResult
+    from dgpbench.benchmarks.cell_spec import CellSpec, ComponentSpec, PlannedCell
+    from dgpbench.benchmarks.store import MAX_ERROR_CHARS, Store
+
+    spec = CellSpec(ComponentSpec("heteroscedastic", "1", {}), ComponentSpec("ols", "1", {}), 0)
+    message = "ValueError: " + "x" * 20_000_000 + "\nTraceback tail: line 42"
+    store = Store(tmp_path / "s.sqlite")
+    store.write_cell("run-1", PlannedCell(spec, "g", "m"), CellResult(spec.key(), "error", message))
+    [row] = store.cells("run-1")
+    assert len(row["error"]) < MAX_ERROR_CHARS + 100
+    assert row["error"].startswith("ValueError: xxx") and row["error"].endswith("Traceback tail: line 42")
+    assert "characters cut" in row["error"]
+    short = "RuntimeError: boom"
+    store.write_cell("run-1", PlannedCell(spec, "g", "m"), CellResult(spec.key(), "error", short))
+    assert store.cells("run-1")[0]["error"] == short
