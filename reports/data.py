@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dgpbench.benchmarks.metrics.base import split_key
 from dgpbench.reports import leaderboard as lb
+from dgpbench.reports.verdict import face_verdicts
 from dgpbench.vocabulary import FACES
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class RunData:
             info=store.metric_info(rid),
         )
         data.rows = lb.aggregate(metrics, cells, data.info)
-        data.faces = lb.faces(metrics, data.info)
+        data.faces = face_verdicts(metrics, data.info)
         data.summary = lb.face_summary(data.faces, cells)
         return data
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dgpbench.reports.stats import mean_se
-from dgpbench.reports.verdict import FACE_COLUMNS, MetricInfo, face_verdicts, metric_verdicts
+from dgpbench.reports.verdict import FACE_COLUMNS, MetricInfo, metric_verdicts
 from dgpbench.vocabulary import FACES, face_order
 
 __all__ = ["FACE_COLUMNS", "METRIC_COLUMNS", "aggregate", "face_summary", "format_table", "mean_se"]
@@ -63,11 +63,6 @@ def aggregate(metric_rows: Sequence[Mapping], cells: Sequence[Mapping], info: Me
         out.append({**r, "n_ok": c.get("ok", 0), "n_total": sum(c.values())})
     out.sort(key=lambda r: (r["generator"], face_order(r["face"]), r["metric"], r["model"]))
     return out
-
-
-def faces(metric_rows: Sequence[Mapping], info: MetricInfo) -> list[dict[str, Any]]:
-    """One face row per (generator, model, face): see :func:`verdict.face_verdicts`."""
-    return face_verdicts(metric_rows, info)
 
 
 def overall(summary_row: Mapping) -> float | None:

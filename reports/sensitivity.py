@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dgpbench.reports.stats import Difference, difference, mean_se, shared_ranks
-from dgpbench.reports.verdict import MetricInfo, face_verdicts
+from dgpbench.reports.verdict import MetricInfo
 
 BySeed = dict[int, float]
 
@@ -106,10 +106,11 @@ class Check:
         }
 
 
-def checks(suite: dict, metric_rows: list[dict], info: MetricInfo) -> list[Check]:
+def checks(suite: dict, face_rows: list[dict], info: MetricInfo) -> list[Check]:
     """Every breakage the suite declares, on every generator where both models have the
-    face judged by the same primary metric, in the suite's order."""
-    faces = {(r["generator"], r["model"], r["face"]): r for r in face_verdicts(metric_rows, info)}
+    face judged by the same primary metric, in the suite's order. ``face_rows`` are the run's
+    :func:`~dgpbench.reports.verdict.face_verdicts` (``RunData.faces``)."""
+    faces = {(r["generator"], r["model"], r["face"]): r for r in face_rows}
     generators = [g.get("label") or g.get("name") for g in suite.get("generators", [])]
     generators += sorted({g for g, _, _ in faces} - set(generators))
     out = []

@@ -18,7 +18,7 @@ class Sensitivity(View):
     name, title, order = "sensitivity", "Does the benchmark catch these?", 25
 
     def context(self, data: RunData) -> dict[str, Any] | None:
-        rows = [c.summary() for c in checks(data.suite, data.metrics, data.info)]
+        rows = [c.summary() for c in checks(data.suite, data.faces, data.info)]
         if not rows:
             return None
         return {

@@ -29,7 +29,7 @@ def small_run(tmp_path_factory):
 
 def test_every_broken_variant_is_caught_on_its_face(small_run):
     data = RunData.load(small_run, None, figures=False)
-    found = checks(data.suite, data.metrics, data.info)
+    found = checks(data.suite, data.faces, data.info)
     declared = {e["label"]: e["breaks"] for e in data.suite["models"] if "breaks" in e}
     assert {c.variant for c in found} == set(declared)  # each breakage was measured
     for c in found:
@@ -45,7 +45,7 @@ def test_every_broken_variant_is_caught_on_its_face(small_run):
 
 def test_the_leak_is_flagged_and_no_correct_model_is(small_run):
     data = RunData.load(small_run, None, figures=False)
-    found = checks(data.suite, data.metrics, data.info)
+    found = checks(data.suite, data.faces, data.info)
     suspects = {c.variant for c in found if c.suspect}
     assert suspects == {"outcome_leak"}
     leak = next(c for c in found if c.variant == "outcome_leak")
@@ -104,7 +104,7 @@ def test_a_variant_that_breaks_nothing_is_not_caught(tmp_path):
     runner.run(suite, str(path), workers=1, plugins=(str(plugin),), progress=False, echo=lambda s: None)
     store = Store(path, create=False)
     data = RunData.load(store, None, figures=False)
-    (check,) = checks(data.suite, data.metrics, data.info)
+    (check,) = checks(data.suite, data.faces, data.info)
     store.close()
     assert check.what == "nothing at all" and check.face == "distribution"
     assert check.versus_correct is not None and check.versus_correct.mean == 0.0
