@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from dgpbench.errors import BadInput
 from dgpbench.vocabulary import DEFAULT_STORE
 
 
@@ -21,9 +19,5 @@ def run(args: argparse.Namespace) -> int:
     from dgpbench.benchmarks.store import Store
     from dgpbench.reports.html import write_report
 
-    if args.output is not None and Path(args.output).is_dir():
-        raise BadInput(
-            f"-o {args.output}: is a directory; name the report's file, e.g. {Path(args.output) / 'report.html'}"
-        )
     print(write_report(Store(args.store, create=False), args.run_id, args.output))
     return 0

@@ -13,7 +13,8 @@ import base64
 import hashlib
 import math
 from collections import defaultdict
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from dgpbench.reports import compare as cmp
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.best_runs import latest_runs
 from dgpbench.reports.data import RunData, duration, when
-from dgpbench.reports.output import write_output
+from dgpbench.reports.output import check_output, write_output
 from dgpbench.reports.published import PUBLISHED
 from dgpbench.reports.stats import ALPHA
 from dgpbench.reports.view import View, build
@@ -100,9 +101,12 @@ def render(page: str, title: str, views: list[tuple[View, dict]], **extra: Any) 
     )
 
 
-def _write(text: str, output: str | Path | None, default: Path, store: Store) -> str:
-    """Write a page where ``-o`` says (or ``default``), never over the store (``output``)."""
-    return str(write_output(text, Path(output) if output else default, store.path, html=True))
+def _write(render: Callable[[], str], output: str | Path | None, default: Path, store: Store) -> str:
+    """Write a page where ``-o`` says (or ``default``), never over the store: the path is
+    checked before the page is rendered, so a refused path costs no rendering."""
+    path = Path(output) if output else default
+    check_output(path, store.path, html=True)
+    return str(write_output(render(), path, store.path, html=True))
 
 
 # -- the run report ------------------------------------------------------------------------
@@ -122,7 +126,7 @@ def render_report(store: Store, run_id: str | None = None) -> str:
 def write_report(store: Store, run_id: str | None = None, output: str | Path | None = None) -> str:
     """Write one run's self-contained report (default ``report-<run_id>.html`` beside the store)."""
     rid = store.run(run_id)["run_id"]
-    return _write(render_report(store, rid), output, store.path.parent / f"report-{rid}.html", store)
+    return _write(lambda: render_report(store, rid), output, store.path.parent / f"report-{rid}.html", store)
 
 
 # -- the leaderboard across runs -----------------------------------------------------------
@@ -182,7 +186,7 @@ def render_leaderboard(store: Store) -> str:
 
 def write_leaderboard(store: Store, output: str | Path | None = None) -> str:
     """Write the leaderboard across every run of the store (default ``leaderboard.html``)."""
-    return _write(render_leaderboard(store), output, store.path.parent / "leaderboard.html", store)
+    return _write(lambda: render_leaderboard(store), output, store.path.parent / "leaderboard.html", store)
 
 
 # -- compare ----------------------------------------------------------------------------------
@@ -254,5 +258,5 @@ def write_compare(
 ) -> str:
     """Write runs A and B side by side (default ``compare-<a>-<b>.html`` beside the store)."""
     a, b = store.run(run_a)["run_id"], store.run(run_b)["run_id"]
-    page = render_compare(store, a, b, correction=correction, alpha=alpha)
+    page = partial(render_compare, store, a, b, correction=correction, alpha=alpha)
     return _write(page, output, store.path.parent / f"compare-{a}-{b}.html", store)

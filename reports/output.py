@@ -37,7 +37,7 @@ def check_output(path: Path, store: Path, *, html: bool) -> None:
     """Refuse (exit 2, one line naming the path) an output path that would damage a file."""
     valid = "an .html file" if html else "a new file or one this command wrote"
     if path.is_dir():
-        raise BadInput(f"output {path} is a folder; pass a file path, e.g. {path / 'report.html'}")
+        raise BadInput(f"output {path} is a directory; pass a file path, e.g. {path / 'report.html'}")
     store_files = [store, Path(f"{store}-wal"), Path(f"{store}-shm"), Path(f"{store}-journal")]
     if any(_same_file(path, s) or path.resolve() == s.resolve() for s in store_files):
         raise BadInput(f"output {path} is the results store; it was left untouched: pass {valid} elsewhere")
