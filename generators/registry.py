@@ -39,6 +39,9 @@ GENERATORS = Registry(
         "radon_like": "dgpbench.generators.radon_like:RadonLike",
         "radon_mn": "dgpbench.generators.radon_mn:RadonMN",
         "ihdp": "dgpbench.generators.ihdp:IHDP",
+        "linear": "dgpbench.generators.linear:Linear",
+        "nie_wager": "dgpbench.generators.nie_wager:NieWager",
+        "iris": "dgpbench.generators.iris:Iris",
     },
 )
 

@@ -29,9 +29,10 @@ def data_file(*parts: str):
     return resources.files("dgpbench.generators").joinpath("data", *parts)
 
 
-@lru_cache(maxsize=1)
-def _radon_columns() -> tuple[tuple[str, np.ndarray], ...]:
-    with data_file("radon_mn.csv").open("r", encoding="utf-8") as fh:
+@lru_cache(maxsize=2)
+def _csv_columns(name: str) -> tuple[tuple[str, np.ndarray], ...]:
+    """The columns of a shipped CSV with a header, as read-only arrays; cached."""
+    with data_file(name).open("r", encoding="utf-8") as fh:
         frame = pd.read_csv(fh)
     cols = []
     for name in frame.columns:
@@ -44,13 +45,19 @@ def _radon_columns() -> tuple[tuple[str, np.ndarray], ...]:
 def radon_frame() -> pd.DataFrame:
     """Minnesota radon (919 homes, 85 counties): county, county_name, floor,
     log_uranium, log_radon -- a fresh copy on every call."""
-    return pd.DataFrame({name: values.copy() for name, values in _radon_columns()})
+    return pd.DataFrame({name: values.copy() for name, values in _csv_columns("radon_mn.csv")})
 
 
 def radon_group_sizes() -> np.ndarray:
     """Rows per county code 0..84 (the real, skewed sizes)."""
-    county = dict(_radon_columns())["county"]
+    county = dict(_csv_columns("radon_mn.csv"))["county"]
     return np.bincount(county.astype(np.int64))
+
+
+def iris_frame() -> pd.DataFrame:
+    """Fisher's (1936) Iris measurements (150 flowers, 50 per species): sepal_length,
+    sepal_width, petal_length, petal_width (cm) and species -- a fresh copy on every call."""
+    return pd.DataFrame({name: values.copy() for name, values in _csv_columns("iris.csv")})
 
 
 def _read_ihdp(replication: int, columns: list[str]) -> np.ndarray:

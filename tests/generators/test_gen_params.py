@@ -27,6 +27,13 @@ BAD = [
     ("radon_mn", {"seed": 1}, "seed"),
     ("ihdp", {"replication": 11}, "replication"),
     ("ihdp", {"replication": "1"}, "replication"),
+    ("linear", {"n": 2}, "n"),
+    ("linear", {"slope": 2.0}, "slope"),  # the process is fixed
+    ("nie_wager", {"setup": "E"}, "setup"),
+    ("nie_wager", {"d": 4}, "d"),  # the setups use x1..x5
+    ("nie_wager", {"sigma": 0.0}, "sigma"),
+    ("nie_wager", {"overlap": 0.0}, "overlap"),
+    ("iris", {"n": 100}, "n"),
 ]
 
 
@@ -65,6 +72,9 @@ DEFAULTS = {
     },
     "radon_mn": {},
     "ihdp": {"replication": 1},
+    "linear": {"n": 1_000, "n_test": 1_000},
+    "nie_wager": {"setup": "A", "n": 1_000, "n_test": 1_000, "d": 6, "sigma": 1.0, "overlap": 1.0},
+    "iris": {},
 }
 
 

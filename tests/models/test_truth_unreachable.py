@@ -23,6 +23,8 @@ SMALL = {
     "heteroscedastic": {"n": 300, "n_test": 100},
     "two_mode_mixture": {"n": 300, "n_test": 100},
     "ihdp": {"replication": 3},
+    "linear": {"n": 300, "n_test": 100},
+    "nie_wager": {"n": 300, "n_test": 100},
 }
 CASES = [(name, SMALL.get(name, {})) for name in GENERATORS.names()] + [("radon_like", {"family": "poisson"})]
 CAUGHT = [("leaky_cell", "heteroscedastic", {}), ("leaky_cell", "ihdp", {}), ("cached_cell", "ihdp", {})]
