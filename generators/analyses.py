@@ -63,9 +63,10 @@ def two_way_sweep(
 
 
 def twfe(
-    frame: pd.DataFrame, outcome: str, treatment: str, covariates: list[str], unit: str, time: str
+    frame: pd.DataFrame, outcome: str, treatment: str | None, covariates: list[str], unit: str, time: str
 ) -> pd.DataFrame:
-    """Two-way fixed effects: y ~ d + x + unit FE + time FE, standard errors clustered by unit.
+    """Two-way fixed effects: y ~ d + x + unit FE + time FE, standard errors clustered by unit
+    (y ~ x + unit FE + time FE where ``treatment`` is None).
 
     The fixed effects are swept out (Frisch-Waugh-Lovell) instead of estimated as
     N + T dummies: identical estimates, and a 100 x 100 panel fits in milliseconds instead
@@ -79,13 +80,14 @@ def twfe(
 
     u, units = pd.factorize(frame[unit], sort=True)
     t, times = pd.factorize(frame[time], sort=True)
-    cols = [treatment, *covariates]
+    lead = [treatment] if treatment else []
+    cols = [*lead, *covariates]
     data = frame[[outcome, *cols]].to_numpy(float)
     within = two_way_sweep(data, u, t, len(units), len(times))[0]
     fit = sm.OLS(within[:, 0], within[:, 1:]).fit()
     k_full = len(cols) + len(units) + len(times) - 1  # regressors + intercept + dummies
     cov = cov_cluster(fit, u, use_correction=True) * (fit.nobs - len(cols)) / (fit.nobs - k_full)
-    return coefficient_table(["tau", *covariates], fit.params, np.sqrt(np.diag(cov)))
+    return coefficient_table([*(["tau"] * len(lead)), *covariates], fit.params, np.sqrt(np.diag(cov)))
 
 
 def reml(frame: pd.DataFrame, outcome: str, covariates: list[str], group: str):

@@ -51,6 +51,7 @@ class CrossSection(Generator):
     """Rows 0..n-1 are ``train``, the next ``n_test`` are ``test`` (rows are iid)."""
 
     roles = Roles(outcome="y", covariates=("x",))
+    size_param = "n"
 
     def law(self) -> XLaw:
         raise NotImplementedError

@@ -9,6 +9,25 @@ period since adoption); ``trend_gap`` adds a linear trend to the treated units o
 breaking parallel trends. Both potential outcomes share the row's noise e_it, so
 y1 - y0 = mu1 - mu0 is the row's effect.
 
+Two framings of the same draw (``framing``):
+
+* ``all_rows`` (default): every row is fitted on, ``d`` is the treatment role, and the
+  counterfactual face scores the potential outcomes a model gives for every row.
+* ``pre_period``: the source's own question -- fit on the rows not (yet) treated (d = 0:
+  all never-treated rows and the treated units' pre-adoption rows, split ``train``) and
+  forecast the no-intervention outcome Y(0) of every post-adoption row (d = 1, split
+  ``test``). The frame has no ``d`` column and the roles no treatment: d is 0 on every
+  fitted row, so it could teach a model nothing, and on the test rows it would only say
+  "this row is held out". The outcome column holds Y(0) on every row -- observed on the
+  fitted rows, the held-out forecast target on the test rows (no model reads a test row's
+  outcome: ``Model.fit`` cuts them, and the scored rows reach a model without it). The
+  truth's conditional law is then the law of Y(0), so the distribution face scores the
+  forecast's whole distribution; the treated post-adoption outcome stays in ``Truth.y1``,
+  which the imputation estimate of the ATT (y1 - forecast, averaged over the test rows)
+  is scored with. ``Truth.coefficients`` has ``x`` only: the fitted rows hold no treated
+  row, so no coefficient table fitted on them can carry ``tau``; the ATT is scored as the
+  counterfactual face's ``att_forecast_abs_error`` instead.
+
 Units are numbered 0..N-1 and periods 0..T-1. The panel is built column-wise
 (``np.repeat``/``np.tile``, in-place arithmetic on the N x T grid): 10^6 rows with their
 truth take well under a tenth of a second (``benchmarks/perf/generators_perf.py``).
@@ -27,6 +46,7 @@ from dgpbench.generators.laws import NormalLaw, column, read_only
 from dgpbench.params import param
 
 BETA_X = 1.1  # slope of x in the source
+FRAMINGS = ("all_rows", "pre_period")
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,12 @@ class Params:
     tau_growth: float = param(0.0, "dynamic effect: change of the effect per period since adoption")
     trend_gap: float = param(0.0, "parallel-trends violation: extra trend per period of treated units")
     noise_sd: float = param(1.0, "sd of the idiosyncratic noise e (0 reproduces the source, which had none)", ge=0.0)
+    framing: str = param(
+        "all_rows",
+        "all_rows: fit on every row, d the treatment; pre_period: fit on the rows with d = 0 "
+        "and forecast Y(0) of the post-adoption rows (held out as test rows)",
+        choices=FRAMINGS,
+    )
 
     def __post_init__(self) -> None:
         if self.adoption_period is not None and self.adoption_period >= self.n_periods:
@@ -64,7 +90,8 @@ class PanelLaw(NormalLaw):
     """y | (unit, time, x, d): Normal(a_unit + c*t + gap*treated*t + 1.1*x + d*effect, noise_sd).
 
     Holds one number per unit (a_i, treated_i, A_i) and the scalars -- never the panel.
-    ``d`` is read from the query, so the same law answers counterfactual queries.
+    ``d`` is read from the query, so the same law answers counterfactual queries. In the
+    ``pre_period`` framing the query has no ``d``: the law is that of Y(0) (d = 0).
     """
 
     def __init__(self, params: Params, a: np.ndarray, treated: np.ndarray, adopt: np.ndarray):
@@ -89,9 +116,10 @@ class PanelLaw(NormalLaw):
         return out
 
     def mean(self, X: pd.DataFrame) -> np.ndarray:
-        unit, t = column(X, "unit", np.int64), column(X, "time")
-        x, d = column(X, "x"), column(X, "d")
-        return self.mu0(unit, t, x) + d * self.effect(unit, t, x)
+        unit, t, x = column(X, "unit", np.int64), column(X, "time"), column(X, "x")
+        if self.p.framing == "pre_period":
+            return self.mu0(unit, t, x)
+        return self.mu0(unit, t, x) + column(X, "d") * self.effect(unit, t, x)
 
     def sd(self, X: pd.DataFrame) -> np.ndarray:
         return np.full(len(X), self.p.noise_sd)
@@ -111,8 +139,10 @@ class DidPanel(Generator):
     description = "Unit x period panel with a treatment adopted at T0 (DID / two-way fixed effects)"
     version = "1"
     Params = Params
+    size_param = "n_units"
 
     roles = Roles(outcome="y", covariates=("x",), treatment="d", unit="unit", time="time")
+    forecast_roles = Roles(outcome="y", covariates=("x",), unit="unit", time="time")  # pre_period: no treatment
 
     def _sample(self, rng: np.random.Generator) -> tuple[Observed, Truth]:
         p = self.params
@@ -151,33 +181,39 @@ class DidPanel(Generator):
                 e *= p.noise_sd
             y0 = np.add(e, mu0, out=e)
             y1 = y0 + effect
-        y = np.where(d, y1, y0)
-
-        frame = pd.DataFrame(
-            {
-                "unit": np.repeat(np.arange(N, dtype=np.int32), T),
-                "time": np.tile(np.arange(T, dtype=np.int32), N),
-                "x": x,
-                "treated": np.repeat(treated_u.astype(np.int32), T),
-                "d": d.astype(np.int32),
-                "y": y,
-            },
-            copy=False,
-        )
+        columns = {
+            "unit": np.repeat(np.arange(N, dtype=np.int32), T),
+            "time": np.tile(np.arange(T, dtype=np.int32), N),
+            "x": x,
+            "treated": np.repeat(treated_u.astype(np.int32), T),
+        }
         read_only(mu0, mu1, y0, y1)
+        if p.framing == "pre_period":
+            # y is Y(0) on every row (a copy: the frame shares no memory with the truth)
+            frame = pd.DataFrame({**columns, "y": np.array(y0)}, copy=False)
+            split = np.where(d, "test", "train")
+            truth = Truth(coefficients={"x": BETA_X}, mu0=mu0, mu1=mu1, y0=y0, y1=y1, **self._law_fields(law))
+            return Observed(frame, self.forecast_roles, split), truth
+
+        frame = pd.DataFrame({**columns, "d": d.astype(np.int32), "y": np.where(d, y1, y0)}, copy=False)
         truth = Truth(
             coefficients={"tau": att, "x": BETA_X},
             mu0=mu0,
             mu1=mu1,
             y0=y0,
             y1=y1,
-            **(law.truth_fields() if p.noise_sd > 0 else {}),
+            **self._law_fields(law),
         )
         # one label broadcast over all rows: 0 bytes instead of 20 per row, checked in O(1)
         split = np.broadcast_to(np.array("train"), (N * T,))
         return Observed(frame, self.roles, split), truth
 
+    def _law_fields(self, law: PanelLaw) -> dict:
+        """The conditional law's truth fields; none without noise (a point mass has no density)."""
+        return law.truth_fields() if self.params.noise_sd > 0 else {}
+
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
-        """TWFE: y ~ d + x + unit FE + time FE, unit-clustered se; rows ``tau``, ``x``."""
+        """TWFE: y ~ d + x + unit FE + time FE, unit-clustered se; rows ``tau``, ``x``. Without
+        a treatment role (the ``pre_period`` framing) y ~ x + unit FE + time FE: row ``x``."""
         req = roles.required
-        return twfe(frame, roles.outcome, req("treatment"), list(roles.covariates), req("unit"), req("time"))
+        return twfe(frame, roles.outcome, roles.treatment, list(roles.covariates), req("unit"), req("time"))

@@ -94,7 +94,13 @@ class TWFE(Model):
     no dummy columns; unit-clustered CR1 intervals equal to the dummy regression's), so the
     model and the efficiency yardstick can never disagree. The unit and period effects are
     then recovered from y - X @ beta by the same sweep, for predictions. ``tau`` is the ATT
-    under a constant effect and parallel trends. Covariates must vary within units and periods."""
+    under a constant effect and parallel trends. Covariates must vary within units and periods.
+
+    Without a treatment role (a panel's ``pre_period`` framing: fitted on the rows not yet
+    treated) it is y ~ covariates + unit FE + period FE, and its mean for a post-adoption row
+    is the forecast of Y(0): the unit's effect from its own pre-adoption rows, the period's
+    from the units not (yet) treated then -- the imputation estimator's first step
+    (Borusyak, Jaravel & Spiess 2024)."""
 
     name = "twfe"
     description = "two-way fixed-effects DID (unit and period effects, unit-clustered intervals)"
@@ -102,17 +108,17 @@ class TWFE(Model):
 
     def supports(self, observed: Observed) -> tuple[bool, str]:
         roles = observed.roles
-        missing = [r for r in ("unit", "time", "treatment") if getattr(roles, r) is None]
+        missing = [r for r in ("unit", "time") if getattr(roles, r) is None]
         if missing:
-            return False, f"needs unit, time and treatment roles; this data lacks {', '.join(missing)}"
-        problem = linear_problem(observed) or treatment_problem(observed)
+            return False, f"needs unit and time roles; this data lacks {', '.join(missing)}"
+        problem = linear_problem(observed) or (treatment_problem(observed) if roles.treatment else "")
         return not problem, problem
 
     def _fit(self, observed: Observed, seed: int) -> Fitted:
         roles, frame = observed.roles, observed.frame
-        treatment, unit, time = roles.required("treatment"), roles.required("unit"), roles.required("time")
+        treatment, unit, time = roles.treatment, roles.required("unit"), roles.required("time")
         table = analyses.twfe(frame, roles.outcome, treatment, list(roles.covariates), unit, time)
-        cols, beta = [treatment, *roles.covariates], table["estimate"].to_numpy()
+        cols, beta = [*([treatment] if treatment else []), *roles.covariates], table["estimate"].to_numpy()
         unit_codes, units = pd.factorize(frame[unit], sort=True)
         time_codes, periods = pd.factorize(frame[time], sort=True)
         r = observed.y - columns_of(frame, cols) @ beta

@@ -2,6 +2,12 @@
 
 In-sample rows are those the model was fitted on (train + valid); out-of-sample rows are
 the held-out test rows, where a generator has them (Shalit et al. 2017, IHDP protocol).
+
+A forecast framing (``did_panel`` with ``framing: pre_period``) has no treatment role: the
+model is fitted on the rows not yet treated, and its conditional mean of each held-out
+post-adoption row is its forecast of Y(0) there. Those rows are scored by the forecast's
+RMSE against the true mean Y(0), and by the ATT it imputes: mean(y1 - forecast) over them
+(the imputation estimator of Borusyak, Jaravel & Spiess 2024).
 """
 
 from __future__ import annotations
@@ -31,6 +37,20 @@ def ate_abs_error(mu0_hat, mu1_hat, mu0, mu1):
 
 def rmse(estimate, truth):
     return float(np.sqrt(np.mean((np.asarray(estimate, float) - np.asarray(truth, float)) ** 2)))
+
+
+def att_imputation_abs_error(y0_hat, y1, mu0, mu1):
+    """|mean(y1 - y0_hat) - mean(mu1 - mu0)|: the imputed ATT's error on the treated rows.
+
+    ``y1`` is the treated rows' realised outcome; with y0_hat = mu0 (the oracle) what is
+    left is the mean noise of those rows, the floor no forecast can go below on average."""
+    y1, mu0, mu1 = np.asarray(y1, float), np.asarray(mu0, float), np.asarray(mu1, float)
+    return float(abs(np.mean(y1 - np.asarray(y0_hat, float)) - np.mean(mu1 - mu0)))
+
+
+def _forecast(ctx: ScoringContext, fn) -> float | None:
+    arrays = ctx.y0_forecast
+    return None if arrays is None else fn(*arrays)
 
 
 def _on(ctx: ScoringContext, part: str, fn) -> float | None:
@@ -89,5 +109,25 @@ METRICS = [
         evaluate=lambda ctx: _treated(ctx, lambda m0h, m1h, m0, m1: rmse(m0h, m0)),
         description="RMSE of the predicted Y(0) (noise-free) on treated rows, "
         "e.g. the panel's treated post-adoption rows",
+    ),
+    _counterfactual_metric(
+        name="y0_forecast_rmse",
+        requires=("conditional",),
+        truth=("mu0",),
+        naive="linear_gaussian",
+        evaluate=lambda ctx: _forecast(ctx, lambda y0_hat, m0, y1, m1: rmse(y0_hat, m0)),
+        description="RMSE of the forecast Y(0) (the conditional mean) against the true mean Y(0) on "
+        "held-out post-adoption rows; the counterfactual face's primary metric in a forecast framing",
+        primary=3,  # where there is no treatment role, so no sqrt(PEHE)
+        proper=True,
+    ),
+    _counterfactual_metric(
+        name="att_forecast_abs_error",
+        requires=("conditional",),
+        truth=("mu0", "mu1", "y1"),
+        naive="linear_gaussian",
+        evaluate=lambda ctx: _forecast(ctx, att_imputation_abs_error),
+        description="|ATT error| of the imputation estimate mean(y1 - forecast Y(0)) on held-out post-adoption rows",
+        citation="Borusyak, Jaravel & Spiess (2024)",
     ),
 ]

@@ -151,6 +151,21 @@ class ScoringContext:
         return m0[mask], m1[mask], self.truth.mu0[mask], self.truth.mu1[mask]
 
     @cached_property
+    def y0_forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(forecast, mu0, y1, mu1) on the held-out rows of a forecast framing: data without a
+        treatment role whose truth has potential outcomes (a panel fitted on its rows not yet
+        treated), where the model's conditional mean of a held-out row is its forecast of
+        Y(0) there. None for any other data."""
+        obs, truth = self.data.observed, self.truth
+        if obs.roles.treatment is not None or truth.mu0 is None or truth.mu1 is None or truth.y1 is None:
+            return None
+        held_out = obs.mask("test")
+        if not held_out.any():
+            return None
+        forecast = np.asarray(self.fitted.mean(self.data.features(held_out)), float)
+        return forecast, truth.mu0[held_out], truth.y1[held_out], truth.mu1[held_out]
+
+    @cached_property
     def joint_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(model rows, truth rows): up to ``N_JOINT`` synthetic and fresh true rows on the
         numeric columns of the roles both have, in their original units."""

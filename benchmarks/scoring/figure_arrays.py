@@ -34,8 +34,8 @@ def _subsample(data: CellData, n: int) -> np.ndarray:
 
 def _single_float_covariate(data: CellData) -> str | None:
     roles, frame = data.observed.roles, data.observed.frame
-    if len(roles.covariates) != 1 or roles.treatment is not None or roles.group is not None:
-        return None
+    if len(roles.covariates) != 1 or any(r is not None for r in (roles.treatment, roles.group, roles.unit, roles.time)):
+        return None  # y depends on more than x (a panel's units and periods: a curve in x alone would mislead)
     x = roles.covariates[0]
     return x if pd.api.types.is_float_dtype(frame[x]) else None
 

@@ -43,6 +43,16 @@ def test_each_generator_gets_the_pictures_its_truth_and_roles_allow(generator, k
     json.dumps(out)  # stored as JSON
 
 
+def test_a_panel_without_treatment_gets_no_curve_in_x_alone():
+    """The forecast framing has one float covariate and no treatment, but y depends on the
+    unit and period too: a curve of y | x would be no curve of the truth."""
+    g = load_generator("did_panel", framing="pre_period", **SMALL["did_panel"])
+    observed, truth = g.sample(0)
+    data = CellData(g, observed, truth, 0)
+    fitted, caps = oracle_fitted(observed, truth)
+    assert caps.conditional and figure_data(data, fitted, caps) == {}
+
+
 def test_a_capability_the_fitted_lacks_draws_no_picture():
     _, conditional_only = oracle_figures("heteroscedastic", caps=Capabilities(conditional=True))
     assert set(conditional_only) == {"conditional", "samples"}

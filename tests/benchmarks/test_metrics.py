@@ -12,9 +12,13 @@ from dgpbench.benchmarks.metrics import coefficients as co
 from dgpbench.benchmarks.metrics import counterfactuals as cf
 from dgpbench.benchmarks.metrics import distribution as di
 from dgpbench.benchmarks.metrics.base import DIRECTIONS, join_key
+from dgpbench.benchmarks.scoring import CellData, score_cell
+from dgpbench.benchmarks.scoring.context import ScoringContext
 from dgpbench.generators.base import Truth
+from dgpbench.generators.registry import load_generator
 from dgpbench.models.base import Capabilities
-from dgpbench.models.registry import MODELS
+from dgpbench.models.oracle import oracle_fitted
+from dgpbench.models.registry import MODELS, load_model
 from dgpbench.vocabulary import FACES
 
 # --- likelihood -------------------------------------------------------------------------
@@ -256,3 +260,69 @@ def test_metric_keys_round_trip():
     assert split_key(join_key("coef_error", "tau")) == ("coef_error", "tau")
     assert split_key(join_key("crps", None)) == ("crps", None)
     assert join_key("crps", "") == "crps"
+
+
+# --- Y(0) forecasts (did_panel, framing pre_period) -------------------------------------
+
+
+def test_imputed_att_error_of_a_known_forecast_bias():
+    """y1 = mu1 + e: a forecast off by +0.2 everywhere imputes an ATT 0.2 too low, less the
+    mean noise; the exact Y(0) leaves only the mean noise of the treated rows."""
+    mu0 = np.linspace(-1, 1, 50)
+    mu1 = mu0 + np.linspace(0.0, 1.0, 50)
+    e = np.where(np.arange(50) % 2 == 0, 0.1, -0.06)  # mean 0.02
+    y1 = mu1 + e
+    assert cf.att_imputation_abs_error(mu0, y1, mu0, mu1) == pytest.approx(0.02)
+    assert cf.att_imputation_abs_error(mu0 + 0.2, y1, mu0, mu1) == pytest.approx(0.18)
+    assert cf.att_imputation_abs_error(mu0 - 0.2, y1, mu0, mu1) == pytest.approx(0.22)
+
+
+def _forecast_cell(seed: int = 0, **params):
+    g = load_generator("did_panel", framing="pre_period", **params)
+    observed, truth = g.sample(seed)
+    return CellData(g, observed, truth, seed)
+
+
+def _rows(data, fitted, capabilities) -> dict[str, dict]:
+    return {r["metric"]: r for r in score_cell(data, fitted, capabilities)[0]}
+
+
+def test_forecast_metrics_score_the_mean_of_the_held_out_rows_against_the_truth():
+    """The oracle is the floor (RMSE 0, score 1); a forecast shifted by a known amount on the
+    held-out rows has that RMSE and imputed-ATT error; the linear Gaussian is the zero."""
+    data = _forecast_cell(n_units=30, n_periods=12)
+    oracle, caps = oracle_fitted(data.observed, data.truth)
+    rows = _rows(data, oracle, caps)
+    test = data.observed.mask("test")
+    noise = float(np.mean(data.truth.y1[test] - data.truth.mu1[test]))
+    assert rows["y0_forecast_rmse"]["value"] == pytest.approx(0.0, abs=1e-12)
+    assert rows["y0_forecast_rmse"]["score"] == 1.0 and rows["y0_forecast_rmse"]["face"] == "counterfactuals"
+    assert rows["att_forecast_abs_error"]["value"] == pytest.approx(abs(noise), abs=1e-12)
+    assert not any(name.startswith(("sqrt_pehe", "ate_", "att_abs", "y0_rmse")) for name in rows)
+
+    class Shifted:  # the true Y(0) law's mean, plus 0.25
+        def mean(self, X):
+            return data.truth.mean(X) + 0.25
+
+    shifted = ScoringContext(data, Shifted(), Capabilities(conditional=True), "model")
+    assert METRICS.get("y0_forecast_rmse").evaluate(shifted) == pytest.approx(0.25)
+    assert METRICS.get("att_forecast_abs_error").evaluate(shifted) == pytest.approx(abs(noise - 0.25))
+
+    naive = load_model("linear_gaussian")
+    naive_rows = _rows(data, naive.fit(data.observed, 0), naive.capabilities)
+    assert naive_rows["y0_forecast_rmse"]["score"] == 0.0
+    assert naive_rows["y0_forecast_rmse"]["value"] > 0.5  # blind to the unit effects (sd 1)
+
+
+def test_forecast_metrics_do_not_apply_where_the_data_has_a_treatment():
+    g = load_generator("did_panel", n_units=20, n_periods=10)
+    observed, truth = g.sample(0)
+    data = CellData(g, observed, truth, 0)
+    rows = _rows(data, *oracle_fitted(observed, truth))
+    assert "sqrt_pehe_in" in rows and "y0_forecast_rmse" not in rows and "att_forecast_abs_error" not in rows
+
+
+def test_the_forecast_rmse_decides_the_counterfactual_face_after_sqrt_pehe():
+    metrics = [METRICS.get(n) for n in METRICS.names()]
+    ranked = sorted((m.primary, m.name) for m in metrics if m.face == "counterfactuals" and m.primary)
+    assert [name for _, name in ranked] == ["sqrt_pehe_out", "sqrt_pehe_in", "y0_forecast_rmse"]

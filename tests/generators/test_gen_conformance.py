@@ -38,6 +38,11 @@ VARIANTS = [
         },
     ),
     ("did_panel", {"n_units": 40, "n_periods": 25, "noise_sd": 0.0}),
+    ("did_panel", {"n_units": 40, "n_periods": 25, "framing": "pre_period", "staggered": True, "tau_growth": 0.05}),
+    ("heteroscedastic", {"n": 2000, "n_test": 500, "hetero": 0.0}),
+    ("heteroscedastic", {"n": 2000, "n_test": 500, "hetero": 2.5}),
+    ("two_mode_mixture", {"n": 2000, "n_test": 500, "weight": 0.3, "separation": 0.0}),
+    ("two_mode_mixture", {"n": 2000, "n_test": 500, "separation": 3.0}),
     ("radon_like", {"family": "bernoulli"}),
     ("radon_like", {"family": "poisson"}),
     ("two_mode_mixture", {"n": 2000, "n_test": 0, "weight": 0.2}),
@@ -165,6 +170,9 @@ def test_observed_outcome_is_the_realised_potential_outcome(name, params):
     obs, truth = load_generator(name, **params).sample(0)
     if not (truth.has("y0") and truth.has("y1")):
         pytest.skip("truth has no potential outcomes")
+    if obs.roles.treatment is None:  # a forecast framing: every row's outcome is Y(0)
+        assert np.array_equal(obs.y, truth.y0)
+        return
     t = obs.frame[obs.roles.treatment].to_numpy()
     assert set(np.unique(t)) <= {0, 1}
     assert np.array_equal(obs.y, np.where(t == 1, truth.y1, truth.y0))

@@ -108,3 +108,46 @@ def test_twfe_equals_the_dummy_regression_with_clustered_se(drop):
     ref = smf.ols("y ~ d + x + C(unit) + C(time)", frame).fit(cov_type="cluster", cov_kwds={"groups": frame["unit"]})
     assert np.allclose(ours.loc[["tau", "x"], "estimate"], ref.params[["d", "x"]], rtol=1e-8)
     assert np.allclose(ours.loc[["tau", "x"], "se"], ref.bse[["d", "x"]], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- pre_period framing
+
+
+@pytest.mark.parametrize("options", [{}, {"staggered": True, "tau_growth": 0.1}], ids=["common", "staggered"])
+def test_pre_period_framing_is_the_same_draw_fitted_on_the_untreated_rows(options):
+    """Same units, periods, x and potential outcomes as the default framing; the rows with
+    d = 1 become held-out test rows whose outcome is Y(0); no d column, no treatment role."""
+    size = dict(n_units=30, n_periods=12, **options)
+    every, every_truth = load_generator("did_panel", **size).sample(5)
+    obs, truth = load_generator("did_panel", framing="pre_period", **size).sample(5)
+    d = every.frame["d"].to_numpy() == 1
+    assert "d" not in obs.frame.columns and obs.roles.treatment is None
+    assert (obs.roles.unit, obs.roles.time, obs.roles.covariates) == ("unit", "time", ("x",))
+    pd.testing.assert_frame_equal(obs.frame, every.frame.drop(columns="d").assign(y=every_truth.y0))
+    assert np.array_equal(obs.split, np.where(d, "test", "train"))
+    assert d.any() and (~d).any()
+    for f in ("mu0", "mu1", "y0", "y1"):
+        assert np.array_equal(getattr(truth, f), getattr(every_truth, f))
+    # the fitted rows are observed as in the default framing; a test row's y is its Y(0)
+    assert np.array_equal(obs.y[~d], every.y[~d]) and np.array_equal(obs.y[d], truth.y0[d])
+    assert truth.coefficients == {"x": 1.1}
+    X = obs.frame.drop(columns="y")
+    assert np.allclose(truth.mean(X), truth.mu0) and np.allclose(truth.sd(X), 1.0)
+
+
+def test_pre_period_canonical_analysis_is_twfe_without_treatment():
+    """On the fit rows (an unbalanced panel): y ~ x + unit FE + time FE with unit-clustered se."""
+    gen = load_generator("did_panel", n_units=16, n_periods=10, framing="pre_period", staggered=True)
+    obs, truth = gen.sample(2)
+    fit = obs.fit_view().frame
+    ours = gen.canonical_analysis(fit, obs.roles).set_index("name")
+    assert list(ours.index) == ["x"]
+    ref = smf.ols("y ~ x + C(unit) + C(time)", fit).fit(cov_type="cluster", cov_kwds={"groups": fit["unit"]})
+    assert ours.loc["x", "estimate"] == pytest.approx(ref.params["x"], rel=1e-8)
+    assert ours.loc["x", "se"] == pytest.approx(ref.bse["x"], rel=1e-6)
+    assert abs(ours.loc["x", "estimate"] - truth.coefficients["x"]) < 4 * ours.loc["x", "se"]
+
+
+def test_size_param_names_the_unit_count():
+    gen = load_generator("did_panel")
+    assert gen.size_param == "n_units" and gen.params.n_units == 100

@@ -59,9 +59,10 @@ DEFAULTS = {
         "tau_growth": 0.0,
         "trend_gap": 0.0,
         "noise_sd": 1.0,
+        "framing": "all_rows",
     },
-    "heteroscedastic": {"n": 10_000, "n_test": 2_000},
-    "two_mode_mixture": {"n": 10_000, "n_test": 2_000, "weight": 0.5},
+    "heteroscedastic": {"n": 10_000, "n_test": 2_000, "hetero": 1.0},
+    "two_mode_mixture": {"n": 10_000, "n_test": 2_000, "weight": 0.5, "separation": 1.0},
     "radon_like": {
         "family": "normal",
         "intercept": 1.462,

@@ -82,6 +82,63 @@ def test_twfe_fitted_values_equal_the_dummy_regression_on_an_unbalanced_panel():
     assert _coef(fitted, "tau").estimate == pytest.approx(lsdv.params["d"], abs=1e-8)
 
 
+# --------------------------------------------------------------------------- twfe, forecast framing
+
+
+def _forecast(fitted, observed: Observed) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted mean on the held-out post-adoption rows (the forecast of Y(0)) and the mask."""
+    test = observed.mask("test")
+    return np.asarray(fitted.mean(_inputs(observed)[test]), float), test
+
+
+def test_twfe_forecasts_y0_exactly_on_the_noise_free_panel_from_the_untreated_rows():
+    """No noise, staggered adoption, growing effects: unit effects come from each unit's own
+    pre-adoption rows, period effects from the units not (yet) treated, so Y(0) and the
+    imputed ATT are exact; the model never saw a treated row."""
+    gen = load_generator(
+        "did_panel", noise_sd=0.0, n_units=30, n_periods=20, framing="pre_period", staggered=True, tau_growth=0.1
+    )
+    observed, truth = gen.sample(1)
+    fitted = load_model("twfe").fit(observed)
+    forecast, test = _forecast(fitted, observed)
+    assert test.sum() > 20
+    np.testing.assert_allclose(forecast, truth.mu0[test], atol=1e-8)
+    att = np.mean(truth.y1[test] - forecast)
+    assert att == pytest.approx(np.mean(truth.mu1[test] - truth.mu0[test]), abs=1e-8)
+    assert list(fitted.coefficients()["name"]) == ["x"] and _coef(fitted, "x").estimate == pytest.approx(1.1)
+    with pytest.raises(ValueError, match="treatment"):
+        fitted.mu0(_inputs(observed))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_twfe_forecast_of_y0_and_imputed_att_on_a_noisy_panel(seed):
+    """60 units x 30 periods, noise sd 1: a unit effect estimated from 15 pre-adoption rows
+    (se 0.26) and a period effect from ~30 control units (se 0.18) make the forecast RMSE
+    about sqrt(1/15 + 1/30) = 0.32; the imputed ATT errs by ~0.06. The pooled linear
+    Gaussian, blind to the unit effects (sd 1), and a panel whose treated units trend apart
+    (the forecast extrapolates a level, not their trend) both fail these tolerances."""
+    params = dict(n_units=60, n_periods=30, framing="pre_period")
+    observed, truth = load_generator("did_panel", **params).sample(seed)
+    forecast, test = _forecast(load_model("twfe").fit(observed, seed), observed)
+    rmse = np.sqrt(np.mean((forecast - truth.mu0[test]) ** 2))
+    att_error = abs(np.mean(truth.y1[test] - forecast) - np.mean(truth.mu1[test] - truth.mu0[test]))
+    assert 0.2 < rmse < 0.45 and att_error < 0.2
+    pooled, _ = _forecast(load_model("linear_gaussian").fit(observed, seed), observed)
+    assert np.sqrt(np.mean((pooled - truth.mu0[test]) ** 2)) > 0.7
+    observed, truth = load_generator("did_panel", trend_gap=0.03, **params).sample(seed)
+    forecast, test = _forecast(load_model("twfe").fit(observed, seed), observed)
+    assert abs(np.mean(truth.y1[test] - forecast) - np.mean(truth.mu1[test] - truth.mu0[test])) > 0.3
+
+
+def test_ols_runs_in_the_forecast_framing_and_recovers_x():
+    observed, truth = load_generator("did_panel", n_units=60, n_periods=30, framing="pre_period").sample(0)
+    fitted = load_model("ols").fit(observed)
+    x = _coef(fitted, "x")
+    assert x.lower <= truth.coefficients["x"] <= x.upper and x.se < 0.05
+    ok, reason = load_model("diff_in_means").supports(observed.fit_view())
+    assert not ok and "treatment" in reason
+
+
 # --------------------------------------------------------------------------- mixedlm
 
 
