@@ -122,6 +122,10 @@ def test_quick_results_are_those_of_the_reference_file(quick_run):
 
     A change that is meant to move a number regenerates the file in the same commit
     (``dgpbench results --format csv`` of a quick run, without its run_id column) and says why.
+    A metric added since adds rows of its own name only; every row of the file must be there.
+    Float32 network models (``tarnet_small``) are held to 1e-5 relative, not 1e-9: their
+    summed float32 kernels differ in the last digits between CPU instruction sets (the file
+    was written on another CPU; the rest is float64 and identical to 1e-9 anywhere).
     """
     import numpy as np
     import pandas as pd
@@ -129,11 +133,14 @@ def test_quick_results_are_those_of_the_reference_file(quick_run):
     tmp, _ = quick_run
     res = dgpbench("results", "--store", "s.sqlite", "--format", "csv", cwd=tmp)
     keys = ["generator", "model", "seed", "metric"]
-    got = pd.read_csv(io.StringIO(res.stdout)).drop(columns="run_id").sort_values(keys).reset_index(drop=True)
+    got = pd.read_csv(io.StringIO(res.stdout)).drop(columns="run_id")
     want = pd.read_csv(Path(__file__).parent / "data" / "quick_results.csv").sort_values(keys).reset_index(drop=True)
     assert list(got.columns) == list(want.columns)
-    assert got[keys + ["face", "status"]].equals(want[keys + ["face", "status"]])
+    added = sorted(set(got["metric"]) - set(want["metric"]))
+    got = got[got["metric"].isin(want["metric"])].sort_values(keys).reset_index(drop=True)
+    assert got[keys + ["face", "status"]].equals(want[keys + ["face", "status"]]), f"new metrics: {added}"
+    rtol = np.where(want["model"].eq("tarnet_small"), 1e-5, 1e-9)
     for col in ["value", "oracle", "naive", "score"]:
         a, b = got[col].to_numpy(float), want[col].to_numpy(float)
-        same = np.isclose(a, b, rtol=1e-9, atol=1e-12) | (np.isnan(a) & np.isnan(b))
+        same = np.isclose(a, b, rtol=rtol, atol=1e-12) | (np.isnan(a) & np.isnan(b))
         assert same.all(), got.loc[~same, keys + [col]].assign(reference=b[~same]).head(10).to_string()
