@@ -243,7 +243,7 @@ def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = 
 
 
 def _swept(
-    sweep: Any, cls: type, label: str, params: dict, source: str, key: str
+    sweep: Any, cls: Any, label: str, params: dict, source: str, key: str
 ) -> list[tuple[str, dict[str, Any], Sweep]]:
     """A generator entry's ``sweep: {PARAM: [values...]}`` as one (label, params, Sweep) per
     value: the label ``{label}@{param}={value}``, the params those written plus the value, so

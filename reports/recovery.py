@@ -46,16 +46,19 @@ chosen: a curve that flattens is caught by the floor test below, not by the slop
 - *not judged*: fewer than ``MIN_SIZES`` sizes with values, or a size with fewer than
   ``MIN_SEEDS`` seeds;
 - *fails*: cells failed or timed out at some sizes (named); the error rises (slope
-  significantly > 0); or no learning is visible: the slope is not significantly < 0 and the
-  error at the largest size is not significantly below the smallest's (Welch t test);
-- *recovers*: the slope is significantly < 0 and not significantly slower than the canonical
-  one (the interval of slope - canonical is not wholly above 0), or the error at the largest
-  sizes is within noise of the floor: the t test of error - floor, paired by cell and pooled
-  over the upper half of the sizes, finds it no higher;
-- *plateaus*: otherwise -- the error fell, but falls significantly slower than the canonical
-  rate and at the largest sizes stays significantly above the floor: the **bias floor** is
-  the mean error at the largest size +- se (also given where the verdict is *fails*: the
-  level the error stays at).
+  significantly > 0); or no learning is visible: the error did not fall -- the slope is not
+  significantly < 0 and the error at the largest size is not significantly below the
+  smallest's (Welch t test);
+- *recovers*: the slope is not significantly slower than the canonical one (the interval of
+  slope - canonical is not wholly above 0), and either the error fell (below) or the error
+  at the largest sizes is within noise of the floor (the t test of error - floor,
+  paired by cell and pooled over the upper half of the sizes, finds it no higher: a model at
+  the floor from the smallest size on, whose curve need not fall). Within noise of the floor
+  is no evidence against a significantly slower rate, so it never overrides one;
+- *plateaus*: otherwise -- the error fell, but significantly slower than the canonical rate
+  (the reason says whether the largest sizes are significantly above the floor): the **bias
+  floor** is the mean error at the largest size +- se (also given where the verdict is
+  *fails*: the level the error stays at).
 """
 
 from __future__ import annotations
@@ -381,26 +384,29 @@ def _verdict(curve: Curve, pts: list[Point], fit: Fit | None, canonical: Fit | N
     at_floor = _at_floor(top)
     reference = "the canonical analysis's" if canonical else f"{CANONICAL_RATE:g}"
     slower = _slower(pts, fit, canonical)
-    if fit is not None and fit.below(0) and not slower:
-        return RECOVERS, f"error falls at a rate not significantly slower than {reference}"
-    if at_floor:
-        return RECOVERS, f"error at {curve.param} >= {top[0].x} within noise of the {curve.floor}'s"
-    if fit is not None and fit.above(0):
-        return FAILS, "the error rises with the size"
     fell = (fit is not None and fit.below(0)) or _significant(
         _welch(list(last.errors.values()), list(first.errors.values())), -1
     )
+    if fell and not slower:
+        return RECOVERS, f"the error falls at a rate not significantly slower than {reference}"
+    if at_floor and not slower:
+        return RECOVERS, f"the error at {curve.param} >= {top[0].x} is within noise of the {curve.floor}'s"
+    if fit is not None and fit.above(0):
+        return FAILS, "the error rises with the size"
     if not fell:
         return FAILS, (
             f"no learning visible: the error at {curve.param}={last.x} is not significantly "
             f"below that at {curve.param}={first.x}"
         )
-    if not last.floors:
-        return PLATEAUS, f"the error falls significantly slower than {reference}"
-    return PLATEAUS, (
-        f"the error falls significantly slower than {reference} and at {curve.param} >= {top[0].x} "
-        f"stays significantly above the {curve.floor}'s"
+    where = f"at {curve.param} >= {top[0].x}"
+    level = (
+        f"{where} it is not told apart from the {curve.floor}'s"
+        if at_floor
+        else f"{where} it stays significantly above the {curve.floor}'s"
+        if top[-1].floors
+        else "no floor is known"
     )
+    return PLATEAUS, f"the error falls significantly slower than {reference}; {level}"
 
 
 def _at_floor(top: Sequence[Point]) -> bool:

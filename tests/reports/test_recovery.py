@@ -6,7 +6,11 @@ the runner, the store and ``dgpbench results --table recovery``."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -218,3 +222,80 @@ def test_a_difficulty_sweep_is_a_curve_without_a_verdict():
     table = rc.difficulty_rows(found[0])
     assert [t["value"] for t in table] == [0.5, 1, 2]
     assert table[2]["mean"] == pytest.approx(0.02 + 0.01) and table[2]["n"] == 3
+
+
+# -- one real run: the runner, the store, the command line ---------------------------------------
+
+PLUGIN = Path(__file__).with_name("recovery_plugin.py")
+REAL_SUITE = """
+name: recovery-test
+seeds: [0, 1, 2, 3]
+time_limit: 60
+generators:
+  - {name: recovery_heteroscedastic, label: het, params: {n_test: 10}, sweep: {n: [25, 100, 400, 1600, 6400]}}
+  - {name: recovery_heteroscedastic, label: one, params: {n: 50, n_test: 10}}
+models: [ols, recovery_biased, recovery_capped, recovery_blind]
+metrics: [coef_abs_error, coef_efficiency]
+"""
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory):
+    from dgpbench.benchmarks import runner
+
+    root = tmp_path_factory.mktemp("recovery")
+    (root / "suite.yaml").write_text(REAL_SUITE)
+    path = root / "s.sqlite"
+    runner.run(str(root / "suite.yaml"), str(path), workers=2, plugins=(str(PLUGIN),), progress=False, echo=print)
+    return path
+
+
+def results(capsys, *args: str) -> tuple[int, str, str]:
+    from dgpbench.cli.main import main
+
+    rc_ = main(["results", *args])
+    out = capsys.readouterr()
+    return rc_, out.out, out.err
+
+
+def test_a_real_size_sweep_is_judged_from_the_store(real_store, capsys):
+    code, out, _ = results(capsys, "--store", str(real_store), "--table", "recovery", "--format", "json")
+    assert code == 0
+    rows = {r["model"]: r for r in json.loads(out)}
+    assert set(rows) == {"ols", "recovery_biased", "recovery_capped", "recovery_blind"}  # `one` is no sweep
+    ols = rows["ols"]
+    assert ols["verdict"] == "recovers" and ols["slope_lower"] < -0.5 < ols["slope_upper"]
+    assert ols["canonical_lower"] < -0.5 < ols["canonical_upper"]
+    assert ols["generator"] == "het" and ols["sizes"] == [25, 100, 400, 1600, 6400] and ols["size_param"] == "n"
+    biased = rows["recovery_biased"]
+    assert biased["verdict"] != "recovers" and abs(biased["bias_floor"] - 0.3) < 3 * biased["bias_floor_se"] + 0.01
+    assert rows["recovery_capped"]["verdict"] == "plateaus"
+    assert rows["recovery_blind"]["verdict"] == "fails" and rows["recovery_blind"]["bias_floor"] == 0.5
+
+
+def test_the_recovery_table_round_trips_through_csv_and_json(real_store, capsys):
+    from dgpbench.reports.recovery import RECOVERY_COLUMNS
+
+    _, as_json, _ = results(capsys, "--store", str(real_store), "--table", "recovery", "--format", "json")
+    _, as_csv, _ = results(capsys, "--store", str(real_store), "--table", "recovery", "--format", "csv")
+    parsed = list(csv.DictReader(io.StringIO(as_csv)))
+    rows = json.loads(as_json)
+    assert list(parsed[0]) == list(rows[0]) == ["run_id", *RECOVERY_COLUMNS]
+    for c, j in zip(parsed, rows):
+        assert c["verdict"] == j["verdict"] and c["model"] == j["model"]
+        assert float(c["slope"]) == pytest.approx(j["slope"], rel=1e-12)
+        assert c["sizes"] == ";".join(map(str, j["sizes"]))
+        assert (c["bias_floor"] == "") == (j["bias_floor"] is None)
+
+
+def test_a_bad_table_is_one_line_and_a_run_without_a_size_sweep_has_a_header_only(real_store, capsys):
+    from dgpbench.benchmarks import runner
+    from dgpbench.reports.recovery import RECOVERY_COLUMNS
+
+    code, _, err = results(capsys, "--store", str(real_store), "--table", "recover")
+    assert code == 2 and err.count("\n") == 1 and "--table" in err and "recovery" in err
+    suite = real_store.parent / "suite.yaml"
+    only = {"generator": "one"}  # a new run holding no swept cell
+    runner.run(str(suite), str(real_store), workers=1, plugins=(str(PLUGIN),), only=only, rerun=True, progress=False)
+    code, out, _ = results(capsys, "--store", str(real_store), "--table", "recovery")
+    assert code == 0 and out == ",".join(["run_id", *RECOVERY_COLUMNS]) + "\n"
