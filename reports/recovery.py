@@ -137,6 +137,7 @@ class Curve:
     metric: str  # the metric read: the primary, or its raw |error| (RAW_ERROR)
     floor: str  # what the floor is: "canonical analysis" or "oracle"
     points: tuple[Point, ...]
+    excess: bool = False  # the error is a proper score's excess over the oracle's
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def curves(
         labels = _ordered(families[family], members)
         values, fails = by.get((family, model, face), {}), failed.get((family, model), {})
         metric, floor, cell_error = _reading(face, values, info) or ("", "oracle", None)
+        excess = bool(metric and info.get(metric, {}).get("proper"))
         points = []
         for label in labels:
             errors, floors = {}, {}
@@ -207,7 +209,9 @@ def curves(
         if not metric and not fails:
             continue
         sweep = members[labels[0]]
-        out.append(Curve(family, sweep["param"], bool(sweep["size"]), model, face, metric, floor, tuple(points)))
+        out.append(
+            Curve(family, sweep["param"], bool(sweep["size"]), model, face, metric, floor, tuple(points), excess)
+        )
     return out
 
 

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -286,6 +287,25 @@ def test_the_recovery_table_round_trips_through_csv_and_json(real_store, capsys)
         assert float(c["slope"]) == pytest.approx(j["slope"], rel=1e-12)
         assert c["sizes"] == ";".join(map(str, j["sizes"]))
         assert (c["bias_floor"] == "") == (j["bias_floor"] is None)
+
+
+def test_the_report_opens_with_the_verdicts_and_their_curves(real_store, capsys):
+    from dgpbench.benchmarks.store import Store
+    from dgpbench.cli.main import main
+    from dgpbench.reports.html import render_report
+
+    store = Store(real_store, create=False)
+    page = render_report(store)
+    store.close()
+    section = page[page.index('id="recovery"') : page.index('id="summary"')]  # before every other view
+    assert page.index('id="header"') < page.index('id="recovery"')
+    assert "Does it recover the process?" in section and "no-size-sweep" not in section
+    for model, verdict in (("ols", "recovers"), ("recovery_capped", "plateaus"), ("recovery_blind", "fails")):
+        assert re.search(rf"<td>{model}</td>.*?chip verdict {verdict}\b", section, re.S), model
+    assert section.count('src="data:image/png;base64,') == 1 and "canonical analysis" in section
+    assert main(["leaderboard", "--store", str(real_store)]) == 0
+    block = capsys.readouterr().out.split("recovery (error against the sample size")[1]
+    assert re.search(r"het\s+recovery_capped\s+coefficients\s+plateaus", block)
 
 
 def test_a_bad_table_is_one_line_and_a_run_without_a_size_sweep_has_a_header_only(real_store, capsys):
