@@ -40,17 +40,21 @@ class Recovery(View):
                     }
                 )
             else:
-                tables = [
-                    {"model": c.model, "face": c.face, "metric": c.metric, "points": rc.difficulty_rows(c)}
-                    for c in sorted(curves, key=lambda c: (face_order(c.face), c.model))
-                    if c.metric
-                ]
+                values = list(dict.fromkeys(p.x for c in curves for p in c.points))
+                tables = []
+                for c in sorted(curves, key=lambda c: (face_order(c.face), c.model)):
+                    if c.metric:
+                        at = {r["value"]: r for r in rc.difficulty_rows(c)}
+                        tables.append(
+                            {
+                                "model": c.model,
+                                "face": c.face,
+                                "metric": c.metric,
+                                "points": [at.get(v) for v in values],
+                            }
+                        )
+                image = fig.difficulty(curves, palette)
                 difficulty.append(
-                    {
-                        "family": family,
-                        "param": curves[0].param,
-                        "tables": tables,
-                        "image": fig.difficulty(curves, palette),
-                    }
+                    {"family": family, "param": curves[0].param, "levels": values, "tables": tables, "image": image}
                 )
         return {"families": families, "difficulty": difficulty, "alpha": ALPHA, "rate": rc.CANONICAL_RATE}

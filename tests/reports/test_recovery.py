@@ -319,3 +319,35 @@ def test_a_bad_table_is_one_line_and_a_run_without_a_size_sweep_has_a_header_onl
     runner.run(str(suite), str(real_store), workers=1, plugins=(str(PLUGIN),), only=only, rerun=True, progress=False)
     code, out, _ = results(capsys, "--store", str(real_store), "--table", "recovery")
     assert code == 0 and out == ",".join(["run_id", *RECOVERY_COLUMNS]) + "\n"
+
+
+def test_the_report_section_draws_size_and_difficulty_sweeps_from_stored_rows():
+    """The view on a run of synthetic rows: a size family with its table and curve, a
+    difficulty family whose table aligns a model missing one knob value."""
+    from dgpbench.reports.data import RunData
+    from dgpbench.reports.recovery_view import Recovery
+
+    size = suite("line")["generators"]
+    knob = suite("noisy", (0.5, 1, 2), "noise_sd", size=False)["generators"]
+    knob_rows = [
+        dict(r, generator=r["generator"].replace("line@n=", "noisy@noise_sd="))
+        for r in _scalar_rows("counterfactuals", "sqrt_pehe_out", lambda n, s: n + 0.1 * s, range(3), sizes=(0.5, 1, 2))
+    ]
+    other = [dict(r, model="other") for r in knob_rows if r["generator"] != "noisy@noise_sd=2"]  # one value less
+    metrics = coefficient_rows(["consistent", "capped"], range(4)) + knob_rows + other
+    cells = [{"generator": r["generator"], "model": r["model"], "seed": r["seed"], "status": "ok"} for r in metrics]
+    data = RunData(
+        {"run_id": "r", "suite_json": json.dumps({"generators": size + knob})}, cells, metrics, [], [], info=INFO
+    )
+    ctx = Recovery().context(data)
+    (family,) = ctx["families"]
+    assert family["family"] == "line" and {r["model"]: r["verdict"] for r in family["rows"]} == {
+        "consistent": "recovers",
+        "capped": "plateaus",
+    }
+    assert family["image"].uri.startswith("data:image/png;base64,")
+    (knobs,) = ctx["difficulty"]
+    assert knobs["levels"] == [0.5, 1, 2] and knobs["image"] is not None
+    m, other = knobs["tables"]
+    assert (m["model"], other["model"]) == ("m", "other") and other["points"][2] is None
+    assert m["points"][2]["mean"] == pytest.approx(2.1) and other["points"][1]["n"] == 3
