@@ -72,7 +72,7 @@ from typing import Any
 from dgpbench.benchmarks.metrics.base import split_key
 from dgpbench.reports.stats import ALPHA, Difference, difference, mean_se
 from dgpbench.reports.verdict import MetricInfo, primary_candidates
-from dgpbench.vocabulary import FACES, FAILED_STATUSES, face_order
+from dgpbench.vocabulary import FAILED_STATUSES, face_order
 
 MIN_SIZES = 3
 MIN_SEEDS = 2
@@ -187,7 +187,7 @@ def curves(
     families: dict[str, list[str]] = defaultdict(list)  # family -> its labels in the suite's order
     for label, sweep in members.items():
         families[sweep["family"]].append(label)
-    keys = set(by) | {(f, m, FACES[0]) for f, m in failed if not any(k[:2] == (f, m) for k in by)}
+    keys = set(by) | {(f, m, "") for f, m in failed if not any(k[:2] == (f, m) for k in by)}  # no face read
     order = list(families)
     out = []
     for family, model, face in sorted(keys, key=lambda k: (order.index(k[0]), k[1], face_order(k[2]))):
@@ -226,7 +226,9 @@ def _ordered(labels: list[str], members: Mapping[str, Mapping[str, Any]]) -> lis
 CellError = Callable[[Mapping[str, tuple]], tuple[float, float | None] | None]
 
 
-def _reading(face: str, values: Mapping[Any, Mapping[int, Mapping[str, tuple]]], info: MetricInfo):
+def _reading(
+    face: str, values: Mapping[str, Mapping[int, Mapping[str, tuple]]], info: MetricInfo
+) -> tuple[str, str, CellError] | None:
     """(metric read, what the floor is, cell error function) of a face, or None where the
     model has no value of any primary metric of it (or the primary is no error)."""
     names = {split_key(k)[0] for seeds in values.values() for keyed in seeds.values() for k in keyed}
@@ -271,20 +273,19 @@ def _metric_error(keyed: Mapping[str, tuple], name: str, proper: bool) -> tuple[
 # -- fitting ----------------------------------------------------------------------------------
 
 
-def log_slope(points: Sequence[Point], linearised: Callable[[Point], list[float]] | None = None) -> Fit | None:
-    """Slope of log(mean error) on log(x) through the points with a positive mean, and its
-    t interval from the seeds (module docstring). ``linearised(p)`` gives the per-seed terms
-    whose variance / seeds is var log(mean) (default: error / mean error); None below
-    ``MIN_SIZES`` usable points."""
+def log_slope(points: Sequence[Point]) -> Fit | None:
+    """Slope of log(mean error) on log(size) through the points with a positive mean, and its
+    t interval from the seeds (module docstring); None below ``MIN_SIZES`` usable points."""
     usable = [p for p in points if (p.mean_se[0] or 0) > 0 and float(p.x) > 0]
     if len(usable) < MIN_SIZES:
         return None
     xs = [math.log(float(p.x)) for p in usable]
     ys = [math.log(p.mean_se[0]) for p in usable]  # type: ignore[arg-type]
-    return _line(xs, ys, [(linearised or _relative)(p) for p in usable])
+    return _line(xs, ys, [_relative(p) for p in usable])
 
 
 def _relative(p: Point) -> list[float]:
+    """Per seed error / mean error: the linearised log(mean error), var/seeds = se^2/mean^2."""
     m = p.mean_se[0]
     assert m
     return [v / m for v in p.errors.values()]
@@ -419,9 +420,10 @@ def _at_floor(top: Sequence[Point]) -> bool:
     plateau they share one mean, and one size's 4-6 seeds of a |error| are too few to tell a
     floor 3x the canonical error from it), are not significantly > 0."""
     diffs = [p.errors[s] - p.floors[s] for p in top for s in p.errors if s in p.floors]
-    if not diffs:
+    mean, se = mean_se(diffs)
+    if mean is None:
         return False
-    return not _significant(difference(dict(enumerate(diffs)), dict.fromkeys(range(len(diffs)), 0.0)), +1)
+    return not _significant(Difference(mean, se, len(diffs) - 1, len(diffs), paired=True), +1)
 
 
 def _slower(pts: list[Point], fit: Fit | None, canonical: Fit | None) -> bool:
