@@ -33,9 +33,26 @@ TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_cells": int,
 }
 REQUIRED = ("name", "seeds", "generators", "models")
-ENTRY_KEYS = ("name", "label", "params", "seeds", "generators", "breaks")
+ENTRY_KEYS = ("name", "label", "params", "seeds", "generators", "breaks", "sweep")
 MAX_SEED = 2**32 - 1
 MAX_PARAM_INT = 2**53
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Where a generator entry came from when the suite swept one parameter (key ``sweep``):
+    the label the suite wrote (the family of entries), the parameter, this entry's value and
+    whether the parameter is the generator's sample size (``Generator.size_param``). Stored
+    with the run (``runs.suite_json``): reports draw recovery curves from a size sweep and
+    difficulty curves from any other."""
+
+    family: str
+    param: str
+    value: Any
+    size: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"family": self.family, "param": self.param, "value": self.value, "size": self.size}
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,8 @@ class Entry:
     # beyond noise (``catch: worse``) or by the leak alarm (``catch: suspect``). Stored with
     # the run (``runs.suite_json``), so the report's sensitivity section reads it from there.
     breaks: dict[str, str] | None = None
+    # generators only: one value of a swept parameter (its params hold that value)
+    sweep: Sweep | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,7 @@ class Suite:
                 **({"seeds": list(e.seeds)} if e.seeds else {}),
                 **({"generators": list(e.on)} if e.on else {}),
                 **({"breaks": dict(e.breaks)} if e.breaks else {}),
+                **({"sweep": e.sweep.to_dict()} if e.sweep else {}),
             }
 
         return {
@@ -184,9 +204,6 @@ def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = 
         if not isinstance(label, str) or not label.strip():
             raise _fail(source, f"{key}.label", "must be a non-empty string")
         limits.check_printable(label, source, f"{key}.label")
-        if label in labels:
-            raise _fail(source, f"{key}.label", f"label {label!r} is used twice; give each entry its own label")
-        labels.add(label)
         params = item.get("params") or {}
         if not isinstance(params, dict):
             raise _fail(source, f"{key}.params", f"must be a mapping, got {type(params).__name__}")
@@ -196,6 +213,16 @@ def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = 
             validate_params(cls.Params, f"{registry.kind} {name!r}", params)
         except BadInput as exc:
             raise _fail(source, f"{key}.params", str(exc)) from None
+        sweep = item.get("sweep")
+        if sweep is not None and kind != "generators":
+            raise _fail(source, f"{key}.sweep", "only generators may be swept")
+        members: list[tuple[str, dict[str, Any], Sweep | None]] = (
+            [(label, dict(params), None)] if sweep is None else [*_swept(sweep, cls, label, params, source, key)]
+        )
+        for member in [m for m, *_ in members] + ([label] if sweep is not None else []):  # a family is a label
+            if member in labels:
+                raise _fail(source, f"{key}.label", f"label {member!r} is used twice; give each entry its own label")
+            labels.add(member)
         seeds = item.get("seeds")
         if seeds is not None:
             if kind != "generators":
@@ -205,25 +232,79 @@ def _entries(doc: dict, kind: str, source: str, generators: tuple[Entry, ...] = 
         if on is not None:
             if kind != "models":
                 raise _fail(source, f"{key}.generators", "only models may be restricted to some generators")
-            if not isinstance(on, list) or not on or not all(isinstance(x, str) for x in on):
-                raise _fail(source, f"{key}.generators", "must be a non-empty list of generator labels or names")
-            valid = {g.label for g in generators} | {g.name for g in generators}
-            for j, x in enumerate(on):
-                if x not in valid:
-                    raise _fail(
-                        source, f"{key}.generators[{j}]", f"{x!r} is no generator of this suite; {closest(x, valid)}"
-                    )
-            labels_ = {g.label for g in generators}  # a label names one entry; otherwise a name names all
-            on = tuple(
-                sorted({g.label for g in generators for x in on if g.label == x or (x not in labels_ and g.name == x)})
-            )
+            on = _covered(on, generators, source, f"{key}.generators")
         breaks = item.get("breaks")
         if breaks is not None:
             if kind != "models":
                 raise _fail(source, f"{key}.breaks", "only models may be broken variants")
             breaks = breakages.entry(breaks, cls, source, f"{key}.breaks")
-        out.append(Entry(name, label, dict(params), seeds, on, breaks))
+        out += [Entry(name, member, p, seeds, on, breaks, swept) for member, p, swept in members]
     return tuple(out)
+
+
+def _swept(
+    sweep: Any, cls: Any, label: str, params: dict, source: str, key: str
+) -> list[tuple[str, dict[str, Any], Sweep]]:
+    """A generator entry's ``sweep: {PARAM: [values...]}`` as one (label, params, Sweep) per
+    value: the label ``{label}@{param}={value}``, the params those written plus the value, so
+    each cell's key is the key of the same entry written out by hand."""
+    from dataclasses import fields
+
+    from dgpbench.params import validate as validate_params
+
+    if isinstance(sweep, dict) and len(sweep) > 1:
+        names = ", ".join(_key(k) for k in sweep)
+        raise _fail(source, f"{key}.sweep", f"sweeps {len(sweep)} parameters ({names}); write one entry per parameter")
+    if not isinstance(sweep, dict) or not sweep:
+        raise _fail(source, f"{key}.sweep", "must be a mapping of one parameter to a list of values: {n: [500, 2000]}")
+    ((param, values),) = sweep.items()
+    where = f"{key}.sweep.{_key(param)}"
+    known = [f.name for f in fields(cls.Params)]
+    if param not in known:
+        raise _fail(source, where, f"unknown parameter of generator {cls.name!r}; {closest(str(param), known)}")
+    if param in params:
+        raise _fail(source, where, f"{param!r} is also set in params; set it in one place")
+    if not isinstance(values, list) or not values:
+        raise _fail(source, where, "must be a non-empty list of values")
+    size = getattr(cls, "size_param", None) == param
+    out, seen = [], set()
+    for j, value in enumerate(values):
+        _check_numbers(value, source, f"{where}[{j}]")
+        try:
+            validate_params(cls.Params, f"generator {cls.name!r}", {**params, param: value})
+        except BadInput as exc:
+            raise _fail(source, f"{where}[{j}]", str(exc)) from None
+        shown = value if isinstance(value, str) else json.dumps(value)
+        if shown in seen:
+            raise _fail(source, f"{where}[{j}]", f"{shown} is listed twice")
+        seen.add(shown)
+        member = f"{label}@{param}={shown}"
+        limits.check_printable(member, source, f"{where}[{j}]")
+        out.append((member, {**params, param: value}, Sweep(label, param, value, size)))
+    return out
+
+
+def _covered(on: Any, generators: tuple[Entry, ...], source: str, key: str) -> tuple[str, ...]:
+    """A model entry's ``generators``: the labels of the entries it runs on. A label names
+    its entry, a sweep's family label every entry of the sweep, and a registered name that is
+    neither every entry of that generator."""
+    if not isinstance(on, list) or not on or not all(isinstance(x, str) for x in on):
+        raise _fail(source, key, "must be a non-empty list of generator labels or names")
+    labels = {g.label for g in generators}
+    families = {g.sweep.family for g in generators if g.sweep}
+    valid = labels | families | {g.name for g in generators}
+    for j, x in enumerate(on):
+        if x not in valid:
+            raise _fail(source, f"{key}[{j}]", f"{x!r} is no generator of this suite; {closest(x, valid)}")
+
+    def covers(x: str, g: Entry) -> bool:
+        if x in labels:
+            return g.label == x
+        if x in families:
+            return g.sweep is not None and g.sweep.family == x
+        return g.name == x
+
+    return tuple(sorted({g.label for g in generators for x in on if covers(x, g)}))
 
 
 def _checked_models(doc: dict, source: str, generators: tuple[Entry, ...]) -> tuple[Entry, ...]:

@@ -1,7 +1,9 @@
 """``dgpbench leaderboard``: per generator and face, each model's face score ± se and shared
 rank, as a terminal table, CSV, JSON, or the HTML page across every run of the store.
 
-CSV and JSON give one row per generator × model × face (``FACE_COLUMNS``); ``--detail``
+The table ends with the recovery verdicts where the run swept a sample size (one line per
+family × model × face; ``results --table recovery`` has them as rows). CSV and JSON give
+one row per generator × model × face (``FACE_COLUMNS``); ``--detail``
 gives the per-metric rows instead (``METRIC_COLUMNS``). ``--pool-replications`` replaces the
 replications of one data set (IHDP's ``ihdp_1``…) by one pooled row per model: mean ± se
 over replications.
@@ -58,4 +60,6 @@ def run(args: argparse.Namespace) -> int:
         run = data.run
         print(f"run {run['run_id']} (suite {lb.printable(run['suite_name'])}, {run['status']})")
         print(lb.format_table(summary, data.rows, args.detail))
+        if data.recovery:
+            print(lb.recovery_block(data.recovery))
     return 0

@@ -1,12 +1,16 @@
-"""``dgpbench results``: a tidy export of one run's metric rows, estimates or face verdicts
-(CSV or JSON). The face table is the leaderboard's verdict per (generator, model, face) --
-score +- se, shared rank, the leak alarm's ``suspect`` -- as scripts read it."""
+"""``dgpbench results``: a tidy export of one run's metric rows, estimates, face verdicts or
+recovery verdicts (CSV or JSON). The face table is the leaderboard's verdict per (generator,
+model, face) -- score +- se, shared rank, the leak alarm's ``suspect`` -- as scripts read it;
+the recovery table one row per (size-sweep family, model, face): the error's slope against
+the size with its interval, the canonical slope, the verdict and the bias floor."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
+from dgpbench.reports.recovery import RECOVERY_COLUMNS
 from dgpbench.reports.verdict import FACE_COLUMNS
 from dgpbench.vocabulary import DEFAULT_STORE
 
@@ -16,11 +20,12 @@ COLUMNS = {
     "metrics": [*CELL, "face", "metric", "value", "oracle", "naive", "score", "status"],
     "estimates": [*CELL, "name", "truth", "estimate", "lower", "upper"],
     "faces": ["run_id", *FACE_COLUMNS],
+    "recovery": ["run_id", *RECOVERY_COLUMNS],
 }
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("results", help="tidy export of a run's metrics, estimates or face verdicts")
+    p = sub.add_parser("results", help="tidy export of a run's metrics, estimates, face or recovery verdicts")
     p.add_argument("run_id", nargs="?", default=None)
     p.add_argument("--format", default="csv", choices=["csv", "json"])
     p.add_argument("--table", default="metrics", choices=list(COLUMNS))
@@ -33,8 +38,19 @@ def run(args: argparse.Namespace) -> int:
     from dgpbench.reports.leaderboard import to_csv, to_json
 
     store = Store(args.store, create=False)
-    run_id = store.run(args.run_id)["run_id"]
-    if args.table == "faces":
+    run = store.run(args.run_id)
+    run_id = run["run_id"]
+    if args.table == "recovery":
+        from dgpbench.reports.recovery import recovery_rows
+
+        suite = json.loads(run.get("suite_json") or "{}")
+        judged = recovery_rows(suite, store.metric_rows(run_id), store.cells(run_id), store.metric_info(run_id))
+        # sizes: a list in JSON, "200;800;3200" in a CSV cell
+        join = args.format == "csv"
+        stored = [
+            {"run_id": run_id, **r, "sizes": ";".join(map(str, r["sizes"])) if join else r["sizes"]} for r in judged
+        ]
+    elif args.table == "faces":
         from dgpbench.reports.verdict import face_verdicts
 
         stored = [{"run_id": run_id, **r} for r in face_verdicts(store.metric_rows(run_id), store.metric_info(run_id))]

@@ -188,6 +188,10 @@ class Generator:
     description: ClassVar[str] = ""
     version: ClassVar[str] = "1"
     Params: ClassVar[type] = NoParams
+    # The parameter that is the sample size (rows, units), or None where none is: a suite's
+    # sweep over it gives recovery curves (error against n), a sweep over another parameter
+    # a difficulty curve.
+    size_param: ClassVar[str | None] = None
 
     def __init__(self, **params: Any):
         self.params = validate(self.Params, f"generator {self.name!r}", params)

@@ -13,10 +13,12 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from dgpbench.benchmarks.metrics.base import split_key
 from dgpbench.reports import leaderboard as lb
+from dgpbench.reports import recovery
 from dgpbench.reports.verdict import face_verdicts
 from dgpbench.vocabulary import FACES
 
@@ -96,6 +98,16 @@ class RunData:
     @property
     def suite(self) -> dict[str, Any]:
         return _json(self.run.get("suite_json"))
+
+    @cached_property
+    def sweeps(self) -> list[recovery.Curve]:
+        """Every sweep family's curves (:mod:`.recovery`): size sweeps and difficulty knobs."""
+        return recovery.curves(self.suite, self.metrics, self.cells, self.info)
+
+    @cached_property
+    def recovery(self) -> list[dict[str, Any]]:
+        """The recovery verdict per (size-sweep family, model, face): ``RECOVERY_COLUMNS``."""
+        return [recovery.judge(c) for c in self.sweeps if c.size]
 
     def _ordered(self, key: str, suite_key: str) -> list[str]:
         seen = {c[key] for c in self.cells}

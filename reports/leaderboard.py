@@ -181,6 +181,28 @@ LEGEND = (
 )
 
 
+def recovery_block(rows: Sequence[Mapping]) -> str:
+    """The recovery verdicts (:mod:`.recovery`) after the table: one line per size-sweep
+    family x model x face with the slope and its interval, the canonical slope and the bias
+    floor; "" where the run has no size sweep."""
+    if not rows:
+        return ""
+    lines = [
+        "\nrecovery (error against the sample size; slope of log error on log size, 95 % interval):",
+        f"  {'generator':<20} {'model':<22} {'face':<16} {'verdict':<11} {'slope [interval]':>24} "
+        f"{'canonical':>10} {'bias floor':>18}",
+    ]
+    for r in rows:
+        interval = f" [{fmt(r['slope_lower'], 2)}, {fmt(r['slope_upper'], 2)}]" if r["slope_lower"] is not None else ""
+        slope = f"{fmt(r['slope'], 2)}{interval}"
+        floor = f"{fmt(r['bias_floor'])}±{fmt(r['bias_floor_se'])}" if r["bias_floor"] is not None else "-"
+        lines.append(
+            f"  {printable(r['generator']):<20} {printable(r['model']):<22} {r['face']:<16} {r['verdict']:<11} "
+            f"{slope:>24} {fmt(r['canonical_slope'], 2):>10} {floor:>18}"
+        )
+    return "\n".join(lines)
+
+
 def metric_score_text(r: Mapping) -> str:
     """A metric row's score cell: score ± se, ``|d| 0.012`` for a nominal metric's distance
     from its target, or the short reason there is no score."""

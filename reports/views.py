@@ -10,6 +10,7 @@ from typing import Any
 from dgpbench.reports.data import RunData
 from dgpbench.reports.leaderboard import order_key
 from dgpbench.reports.published import published_for
+from dgpbench.reports.recovery_view import Recovery
 from dgpbench.reports.sections import Generators
 from dgpbench.reports.sensitivity_view import Sensitivity
 from dgpbench.reports.units import anchor, pooled_summary, replication_groups, units
@@ -177,6 +178,7 @@ class Replications(View):
 
 REPORT_VIEWS: tuple[View, ...] = (
     RunHeader(),
+    Recovery(),
     Summary(),
     Sensitivity(),
     Leaderboard(),

@@ -14,6 +14,7 @@ label as mathtext.
 
 from dgpbench.reports.figures.canvas import Image, Palette, text
 from dgpbench.reports.figures.curves import conditional, group_effects, ite, joint_samples, panel_paths, samples
+from dgpbench.reports.figures.recovery import difficulty, recovery
 from dgpbench.reports.figures.summaries import coefficients, scores
 
 __all__ = [
@@ -21,10 +22,12 @@ __all__ = [
     "Palette",
     "coefficients",
     "conditional",
+    "difficulty",
     "group_effects",
     "ite",
     "joint_samples",
     "panel_paths",
+    "recovery",
     "samples",
     "scores",
     "text",

@@ -207,3 +207,11 @@ def test_pages_read_metric_attributes_from_the_store_not_the_registry(report_sto
     assert crps and {direction for direction, _ in crps} == {"higher"}
     verdicts = {verdict for _, verdict in crps}  # every crps rose: better when higher is (unknown on one seed)
     assert "better" in verdicts and "worse" not in verdicts
+
+
+def test_report_opens_with_the_recovery_question(pages):
+    """A run without a size sweep says so in one line, at the top, with how to get one."""
+    page = text(pages, "report")
+    assert page.index('id="header"') < page.index('id="recovery"') < page.index('id="summary"')
+    line = re.search(r'<p class="note" id="no-size-sweep">(.*?)</p>', page, re.S).group(1)
+    assert "no size sweep" in line and "sweep: {n: [" in line
