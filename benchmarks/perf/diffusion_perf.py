@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     trade = []
     for steps in (1000, 250, 100, 50):
         fitted.steps = steps
-        fitted.__dict__.pop("_cache_moments", None)
+        fitted.__dict__.pop("_cache_pools", None)
         with Clock() as c:
             sd, mean = fitted.sd(grid), fitted.mean(grid)
         sd_rmse = float(np.sqrt(np.mean((sd - truth.sd(grid)) ** 2)))

@@ -5,6 +5,7 @@ models and validating suites never import PyTorch."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -76,6 +77,16 @@ def _torch_seed(rng: np.random.Generator) -> torch.Generator:
     return torch.Generator().manual_seed(int(rng.integers(2**62)))
 
 
+def generator_noise(n: int, d: int, gen: torch.Generator) -> Callable[[], torch.Tensor]:
+    """Normals drawn block by block from one generator."""
+    return lambda: torch.randn(n, d, generator=gen)
+
+
+def block_noise(blocks: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """Normals read from a precomputed (steps, n, d) tensor, one block per call."""
+    return iter(blocks).__next__
+
+
 def time_grid(steps: int) -> torch.Tensor:
     """Sampling times 0 = t_0 < ... < t_steps = 1, equally spaced."""
     return torch.linspace(0.0, 1.0, steps + 1)
@@ -87,10 +98,14 @@ def sample_chain(
     cond: torch.Tensor | None,
     n: int,
     steps: int,
-    gen: torch.Generator,
+    noise: Callable[[], torch.Tensor],
     clip: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Ancestral sampling from t=1 to t=0 over ``steps`` equal steps for ``n`` rows at once.
+
+    ``noise()`` hands out the next (n, d_noisy) block of standard normals, ``steps`` blocks
+    per chain: z_1, then one per step but the last (:func:`generator_noise` or
+    :func:`block_noise`).
 
     Each step draws z_s ~ N(mu_post(z_t, x0_hat), var_post), the DDPM posterior between two
     grid times (the 1,000-step chain of the source when ``steps=1000``; a strided chain of
@@ -107,7 +122,7 @@ def sample_chain(
     ab = alpha_bar(grid.double()).clamp(0.0, 1.0)
     ab[0] = 1.0
     temb = net.time(time_embedding(grid))
-    z = torch.randn(n, d, generator=gen)
+    z = noise()
     for k in range(steps, 0, -1):
         pre = torch.addmm(base, z, Wz) if d > 1 else base + z * Wz
         eps = net.trunk(pre, temb[k])
@@ -121,7 +136,7 @@ def sample_chain(
         c0 = math.sqrt(a_s) * (1 - alpha) / (1 - a_t)
         ct = math.sqrt(alpha) * (1 - a_s) / (1 - a_t)
         var = (1 - a_s) / (1 - a_t) * (1 - alpha)
-        z = c0 * x0 + ct * z + math.sqrt(var) * torch.randn(z.shape, generator=gen)
+        z = c0 * x0 + ct * z + math.sqrt(var) * noise()
     return z
 
 

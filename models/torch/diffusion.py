@@ -15,7 +15,10 @@ is the faster sampler: the same chain, strided). Changes, each measured in
 ``benchmarks/perf/diffusion_perf.py`` or the tests: mini-batches (1,024 rows) instead of
 full-batch epochs; a cosine-decayed learning rate; early stopping on held-out rows, which
 stops small data being memorised; x0 predictions clipped to the widened data range; the
-conditioning and the time embedding computed once per chain, not once per step.
+conditioning and the time embedding computed once per chain, not once per step; the
+conditional model's draws pooled per input row (:class:`ConditionalDiffusionFitted`), so
+that a cell's samples, sd and potential outcomes cost one chain per row, not one per query
+(``benchmarks/perf/diffusion_cell_perf.py``).
 
 Preprocessing round-trips (:class:`~dgpbench.models.torch._common.TabularCodec`): numeric
 columns standardised, categorical ones (group and unit ids always; integer-valued columns
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -52,6 +56,8 @@ BITS_ABOVE = 8  # joint mode: categoricals with more levels are generated as ana
 # --------------------------------------------------------------------------- fitted objects
 
 CHUNK_FLOATS = 65536  # activations per sampling chain: rows = CHUNK_FLOATS // hidden (cache-sized)
+NOISE_FLOATS = 2**23  # precomputed normals per pooled chain (32 MB)
+POOLED_DRAWS = 2**23  # pooled draws a conditional fitted keeps (64 MB); beyond, only the rows asked for
 
 
 class _DiffusionFitted(Fitted):
@@ -77,26 +83,46 @@ class _DiffusionFitted(Fitted):
             self._cache_net = net.eval()
         return self._cache_net
 
-    def _draw(self, cond: np.ndarray | None, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` reverse-process draws (encoded space), in chains of a cache-sized number of rows."""
+    def _chain(self, cond: np.ndarray | None, n: int, noise: Callable[[], Any]) -> np.ndarray:
+        """``n`` reverse-process draws (encoded space) in one chain, normals from ``noise``."""
         import torch
 
-        from dgpbench.models.torch._diffusion_net import _torch_seed, sample_chain
+        from dgpbench.models.torch._diffusion_net import sample_chain
+
+        lo, hi = (torch.as_tensor(c, dtype=torch.float32) for c in self.clip)
+        c = None if cond is None else torch.as_tensor(cond, dtype=torch.float32)
+        return sample_chain(self.net, c, n, self.steps, noise, clip=(lo, hi)).numpy()
+
+    def _draw(self, cond: np.ndarray | None, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` reverse-process draws (encoded space) from ``rng``, in chains of a cache-sized number of rows."""
+        from dgpbench.models.torch._diffusion_net import _torch_seed, generator_noise
         from dgpbench.models.torch._nets import torch_env
 
         gen = _torch_seed(rng)
-        lo, hi = (torch.as_tensor(c, dtype=torch.float32) for c in self.clip)
         out, chunk = [], max(64, CHUNK_FLOATS // self.shape[2])
         with torch_env():
             for start in range(0, n, chunk):
                 m = min(chunk, n - start)
-                c = None if cond is None else torch.as_tensor(cond[start : start + m], dtype=torch.float32)
-                out.append(sample_chain(self.net, c, m, self.steps, gen, clip=(lo, hi)).numpy())
+                c = None if cond is None else cond[start : start + m]
+                out.append(self._chain(c, m, generator_noise(m, self.shape[0], gen)))
         return np.concatenate(out, axis=0) if out else np.zeros((0, self.shape[0]))
 
 
 class ConditionalDiffusionFitted(_DiffusionFitted, SetTreatment):
-    """y | inputs by sampling: mean and sd from ``n_samples`` draws per distinct input row.
+    """y | inputs by sampling, from one pool of ``n_samples`` draws per distinct input row.
+
+    A row's pool is a function of the fitted model and the row alone: its normals come from
+    a stream keyed by the seed and the row's encoded inputs without the treatment. So the
+    pool is drawn once and cached, whichever query asks first, and every answer reads it:
+    ``mean``/``sd`` are its moments, ``mu0``/``mu1`` the means of the rows with the treatment
+    set -- and, as the treatment is not in the key, the two potential outcomes of a row share
+    their normals (common random numbers: their difference, the effect, carries far less
+    Monte Carlo error than two independent means would), and ``sample`` with at most
+    ``n_samples`` draws per row returns an ``rng``-chosen subset of the pool: within one call
+    those are independent draws of the model's distribution, like fresh ones; two calls share
+    draws. More draws than the pool are drawn fresh from ``rng``. Scoring a cell asks for
+    samples, sd, mu0 and mu1 on overlapping rows (on a panel, the observed rows are half of the
+    potential-outcome rows): one pool per row serves them all instead of a chain per query.
     Potential outcomes set the treatment column, in the dtype it was encoded with."""
 
     def __init__(self, net, *, roles: Roles, codec_x: TabularCodec, codec_y: TabularCodec, n_samples: int, **kw):
@@ -104,39 +130,68 @@ class ConditionalDiffusionFitted(_DiffusionFitted, SetTreatment):
         self.roles, self.codec_x, self.codec_y, self.n_samples = roles, codec_x, codec_y, n_samples
         self._treatment = roles.treatment
         self._treatment_dtype = next((c.dtype for c in codec_x.columns if c.name == roles.treatment), None)
+        widths = [(c.width, c.name != roles.treatment) for c in codec_x.columns]
+        self.noise_key_columns = np.repeat([k for _, k in widths], [w for w, _ in widths]).astype(bool)
 
     def _encode(self, X: pd.DataFrame) -> np.ndarray:
         missing = [c for c in self.codec_x.names if c not in X.columns]
         if missing:
             raise ValueError(f"diffusion: input columns missing from X: {missing}")
-        return self.codec_x.encode(X).astype(np.float32)
+        return np.ascontiguousarray(self.codec_x.encode(X), dtype=np.float32)
 
-    def _sample_encoded(self, C: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-        Z = self._draw(np.repeat(C, n_samples, axis=0), len(C) * n_samples, rng)
-        return self.codec_y.decode_outcome(Z).reshape(len(C), n_samples)
+    def _pools(self, C: np.ndarray) -> np.ndarray:
+        """(rows, n_samples) draws of y per encoded input row, each distinct row drawn once."""
+        keys = [row.tobytes() for row in C]
+        distinct = dict.fromkeys(keys)
+        cache: dict[bytes, np.ndarray] = self.__dict__.setdefault("_cache_pools", {})
+        new = [k for k in distinct if k not in cache]
+        if (len(cache) + len(new)) * self.n_samples > POOLED_DRAWS:
+            cache = self._cache_pools = {k: cache[k] for k in distinct if k in cache}
+        if new:
+            U = np.frombuffer(b"".join(new), dtype=np.float32).reshape(len(new), C.shape[1])
+            cache.update(zip(new, self._draw_pools(U)))
+        return np.stack([cache[k] for k in keys]) if keys else np.zeros((0, self.n_samples))
+
+    def _draw_pools(self, U: np.ndarray) -> np.ndarray:
+        """``n_samples`` draws per row of ``U`` from the row's own stream, a few rows per chain."""
+        import torch
+
+        from dgpbench.models.torch._diffusion_net import block_noise
+        from dgpbench.models.torch._nets import torch_env
+
+        n, d = self.n_samples, self.shape[0]
+        per_chain = max(1, min(CHUNK_FLOATS // self.shape[2], NOISE_FLOATS // (self.steps * d)) // n)
+        out = []
+        with torch_env():
+            for start in range(0, len(U), per_chain):
+                rows = U[start : start + per_chain]
+                noise = np.concatenate([self._row_normals(r) for r in rows], axis=1)
+                Z = self._chain(np.repeat(rows, n, axis=0), len(rows) * n, block_noise(torch.from_numpy(noise)))
+                out.append(self.codec_y.decode_outcome(Z).reshape(len(rows), n))
+        return np.concatenate(out, axis=0)
+
+    def _row_normals(self, row: np.ndarray) -> np.ndarray:
+        """The (steps, n_samples, d) normals of a row's pool: a stream keyed by the seed and the
+        row's inputs without the treatment (so both potential outcomes of a row share it)."""
+        digest = hashlib.blake2b(row[self.noise_key_columns].tobytes(), digest_size=16).digest()
+        key = [int(w) for w in np.frombuffer(digest, dtype=np.uint64)]
+        rng = np.random.default_rng([self.seed, 1, *key])
+        return rng.standard_normal((self.steps, self.n_samples, self.shape[0]), dtype=np.float32)
 
     def sample(self, X: pd.DataFrame, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-        return self._sample_encoded(self._encode(X), int(n_samples), rng)
-
-    def _moments(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and sd of ``n_samples`` draws per distinct input row, from a fixed stream;
-        the last answer is cached so that ``mean`` then ``sd`` on the same rows samples once."""
-        C = self._encode(X)
-        key = hashlib.sha1(C.tobytes() + str(C.shape).encode()).hexdigest()
-        cached = self.__dict__.get("_cache_moments")
-        if cached is None or cached[0] != key:
-            U, inv = np.unique(C, axis=0, return_inverse=True)
-            draws = self._sample_encoded(U, self.n_samples, np.random.default_rng([self.seed, 1]))
-            inv = inv.reshape(-1)
-            cached = (key, draws.mean(axis=1)[inv], draws.std(axis=1, ddof=1)[inv])
-            self._cache_moments = cached
-        return cached[1].copy(), cached[2].copy()
+        C, k = self._encode(X), int(n_samples)
+        if k > self.n_samples:
+            Z = self._draw(np.repeat(C, k, axis=0), len(C) * k, rng)
+            return self.codec_y.decode_outcome(Z).reshape(len(C), k)
+        pools = self._pools(C)
+        pick = rng.permuted(np.broadcast_to(np.arange(self.n_samples), pools.shape), axis=1)[:, :k]
+        return np.take_along_axis(pools, pick, axis=1)
 
     def mean(self, X: pd.DataFrame) -> np.ndarray:
-        return self._moments(X)[0]
+        return self._pools(self._encode(X)).mean(axis=1)
 
     def sd(self, X: pd.DataFrame) -> np.ndarray:
-        return self._moments(X)[1]
+        return self._pools(self._encode(X)).std(axis=1, ddof=1)
 
 
 class JointDiffusionFitted(_DiffusionFitted):
