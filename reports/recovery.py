@@ -48,15 +48,18 @@ chosen: a curve that flattens is caught by the floor test below, not by the slop
 - *fails*: cells failed or timed out at some sizes (named); the error rises (slope
   significantly > 0); or no learning is visible: the error did not fall -- the slope is not
   significantly < 0 and the error at the largest size is not significantly below the
-  smallest's (Welch t test);
+  smallest's (Welch t test) -- and neither did its spread over seeds (a one-sided F test of
+  the variances at the smallest and the largest size: the estimates of a model that learns
+  concentrate as the data grow, even where a constant bias keeps the error flat);
 - *recovers*: the slope is not significantly slower than the canonical one (the interval of
   slope - canonical is not wholly above 0), and either the error fell (below) or the error
   at the largest sizes is within noise of the floor (the t test of error - floor,
   paired by cell and pooled over the upper half of the sizes, finds it no higher: a model at
   the floor from the smallest size on, whose curve need not fall). Within noise of the floor
   is no evidence against a significantly slower rate, so it never overrides one;
-- *plateaus*: otherwise -- the error fell, but significantly slower than the canonical rate
-  (the reason says whether the largest sizes are significantly above the floor): the **bias
+- *plateaus*: otherwise -- the error fell (or concentrated about a level), but significantly
+  slower than the canonical rate (the reason says whether the largest sizes are
+  significantly above the floor): a constant bias plateaus from the start. The **bias
   floor** is the mean error at the largest size +- se (also given where the verdict is
   *fails*: the level the error stays at).
 """
@@ -398,10 +401,10 @@ def _verdict(curve: Curve, pts: list[Point], fit: Fit | None, canonical: Fit | N
         return RECOVERS, f"the error at {curve.param} >= {top[0].x} is within noise of the {curve.floor}'s"
     if fit is not None and fit.above(0):
         return FAILS, "the error rises with the size"
-    if not fell:
+    if not fell and not _concentrates(first, last):
         return FAILS, (
-            f"no learning visible: the error at {curve.param}={last.x} is not significantly "
-            f"below that at {curve.param}={first.x}"
+            f"no learning visible: neither the error nor its spread over seeds at {curve.param}={last.x} "
+            f"is significantly below that at {curve.param}={first.x}"
         )
     where = f"at {curve.param} >= {top[0].x}"
     level = (
@@ -411,7 +414,26 @@ def _verdict(curve: Curve, pts: list[Point], fit: Fit | None, canonical: Fit | N
         if top[-1].floors
         else "no floor is known"
     )
-    return PLATEAUS, f"the error falls significantly slower than {reference}; {level}"
+    how = "falls significantly slower than" if fell else "does not fall (its spread over seeds shrinks) as"
+    return PLATEAUS, f"the error {how} {reference}; {level}"
+
+
+def _concentrates(first: Point, last: Point) -> bool:
+    """Whether the model's errors spread less over seeds at the largest size than at the
+    smallest: a one-sided F test of their variances. A model that learns from the data has
+    estimates that concentrate as the data grow, even where a bias keeps its mean error flat
+    (it plateaus); one that ignores the data (or answers noise) does not (it fails)."""
+    from scipy.stats import f as f_distribution
+
+    a, b = list(first.errors.values()), list(last.errors.values())
+    if len(a) < MIN_SEEDS or len(b) < MIN_SEEDS:
+        return False
+    va, vb = (sum((x - sum(v) / len(v)) ** 2 for x in v) / (len(v) - 1) for v in (a, b))
+    if va <= FLAT:
+        return False
+    if vb <= FLAT:
+        return True
+    return float(f_distribution.sf(va / vb, len(a) - 1, len(b) - 1)) < ALPHA
 
 
 def _at_floor(top: Sequence[Point]) -> bool:

@@ -1,26 +1,19 @@
 """Test-only plugin of the recovery tests (``--plugin tests/reports/recovery_plugin.py``):
-``heteroscedastic`` with its sample size declared, and OLS variants whose recovery is known
-by construction -- a constant bias of 0.3 on every coefficient (``recovery_biased``), a fit
-to at most the first 300 rows (``recovery_capped``: it stops learning) and coefficients that
-ignore the data (``recovery_blind``). Coefficients only, so a cell is scored in milliseconds."""
+OLS variants whose recovery is known by construction -- a constant bias of 0.3 on every
+coefficient (``recovery_biased``), a fit to at most the first 300 rows (``recovery_capped``:
+it stops learning) and coefficients that ignore the data (``recovery_blind``). Coefficients
+only, so a cell is scored in milliseconds."""
 
 from __future__ import annotations
 
 from dgpbench.generators import analyses
 from dgpbench.generators.base import Observed, coefficient_table
-from dgpbench.generators.heteroscedastic import Heteroscedastic
-from dgpbench.generators.registry import GENERATORS
 from dgpbench.models.base import Fitted
 from dgpbench.models.reference import OLS, OLSFitted
 from dgpbench.models.registry import MODELS
 
 BIAS = 0.3
 CAP = 300
-
-
-class SizedHeteroscedastic(Heteroscedastic):
-    name = "recovery_heteroscedastic"
-    size_param = "n"
 
 
 class _Variant(OLS):
@@ -57,6 +50,5 @@ class Blind(_Variant):
         return OLSFitted(coefficient_table(names, [0.5] * len(names), [1.0] * len(names)))
 
 
-GENERATORS.register(SizedHeteroscedastic.name, SizedHeteroscedastic)
 for _cls in (Biased, Capped, Blind):
     MODELS.register(_cls.name, _cls)
