@@ -150,8 +150,10 @@ class MixedLMFitted(Fitted, ConstantSdNormal, TableCoefficients):
         self._sigma = components["residual_sd"]
 
     def _effect(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's group effect and whether its group was seen in fitting."""
-        columns_of(X, [self._group])
+        """Each row's group effect and whether its group was seen in fitting (labels of any
+        type: iris's species are strings)."""
+        if self._group not in X.columns:
+            columns_of(X, [self._group])  # the error naming the missing column
         pos = self._effects.index.get_indexer(X[self._group])
         return np.where(pos >= 0, self._effects.to_numpy()[pos], 0.0), pos >= 0
 

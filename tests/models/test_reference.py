@@ -168,6 +168,17 @@ def test_mixedlm_unseen_group_has_zero_effect_and_marginal_sd():
     assert fitted.sd(new)[0] == pytest.approx(np.hypot(c["group_sd"], c["residual_sd"]))
 
 
+def test_mixedlm_takes_string_group_labels():
+    """Iris's species are strings: each row's mean is its group's BLUP added to the fixed part."""
+    observed = _toy()
+    observed = Observed(observed.frame.assign(g=observed.frame["g"].map("g{}".format)), observed.roles, observed.split)
+    fitted = load_model("mixedlm").fit(observed)
+    numeric = load_model("mixedlm").fit(_toy())
+    X = _inputs(observed)
+    np.testing.assert_allclose(fitted.mean(X), numeric.mean(_inputs(_toy())), rtol=1e-6)
+    assert np.isfinite(fitted.sd(X)).all()
+
+
 # --------------------------------------------------------------------------- naive baselines
 
 
