@@ -32,7 +32,7 @@ class DaskExecutor(cf.Executor):
     """Cells on an existing Dask cluster, through ``Client(address).get_executor()``.
 
     ``submit(run_cell, spec, settings)`` runs :func:`run_cell_isolated` on a worker (the cell
-    in a cell process with its time limit); any other function is submitted as it is.
+    in a cell process within its time and memory limits); any other function is submitted as it is.
     """
 
     def __init__(self, address: str, connect_timeout: float = SCHEDULER_TIMEOUT):
