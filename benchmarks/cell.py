@@ -42,6 +42,7 @@ class CellResult:
     curves: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     peak_mem_mb: float | None = None
+    log: str = ""  # what the cell printed (its cell process captures it; see execution.cell_process)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -21,6 +21,12 @@ from typing import Any
 import dgpbench
 
 DEFAULT_TIME_LIMIT = 600.0
+# Resident memory a cell may use, in MB (2**20 bytes): its cell process and every process it
+# started, measured together. Fixed rather than a share of the machine's memory, so that a
+# cell's status does not depend on where it ran. About 4x the heaviest built-in cell (a
+# TensorFlow model: ~170 MB of imports in the cell process, ~550 MB more for TensorFlow and
+# its fit), and small enough that a worker per core fits a 16 GB laptop with 4 cores.
+DEFAULT_MEMORY_LIMIT = 4096.0
 
 
 def canonical_json(obj: Any) -> str:
@@ -90,24 +96,32 @@ class CellSpec:
 class RunSettings:
     """How the cells of a run are run: never part of a key, so changing them reruns nothing.
 
-    ``metrics`` None means every metric; ``plugins`` are imported by a worker before its cell.
+    ``metrics`` None means every metric; ``plugins`` are imported by a worker before its cell;
+    ``time_limit`` (seconds) and ``memory_limit`` (MB of resident memory) bound each cell.
     """
 
     time_limit: float = DEFAULT_TIME_LIMIT
     metrics: tuple[str, ...] | None = None
     plugins: tuple[str, ...] = ()
+    memory_limit: float = DEFAULT_MEMORY_LIMIT
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "time_limit": self.time_limit,
             "metrics": None if self.metrics is None else list(self.metrics),
             "plugins": list(self.plugins),
+            "memory_limit": self.memory_limit,
         }
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> RunSettings:
         metrics = doc["metrics"]
-        return cls(float(doc["time_limit"]), None if metrics is None else tuple(metrics), tuple(doc["plugins"]))
+        return cls(
+            float(doc["time_limit"]),
+            None if metrics is None else tuple(metrics),
+            tuple(doc["plugins"]),
+            float(doc.get("memory_limit", DEFAULT_MEMORY_LIMIT)),
+        )
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
     mods = [m for m in suite.models if only.get("model") in (None, m.label, m.name)]
     if not gens or not mods:
         raise BadInput(f"--only {only}: matches no {'generator' if not gens else 'model'} of suite {suite.name!r}")
-    result = Plan(RunSettings(suite.time_limit, suite.metrics, tuple(plugins)))
+    result = Plan(RunSettings(suite.time_limit, suite.metrics, tuple(plugins), suite.memory_limit))
     seen: set[str] = set()
     for g in gens:
         generator = load_generator(g.name, **g.params)
@@ -131,7 +131,7 @@ def run(
         raise
     store = started.store
     if executor is None and started.todo:
-        executor = LocalExecutor(workers, started.plan.settings.time_limit)
+        executor = LocalExecutor(workers)
     try:
         if executor is not None:
             _execute(executor, started, progress)
@@ -211,7 +211,7 @@ def _execute(executor: cf.Executor, started: _Started, progress: bool) -> None:
     futures: dict[cf.Future, PlannedCell] = {}
     try:
         futures = {executor.submit(run_cell, c.spec, settings): c for c in started.todo}
-        started.lost = _collect(futures, started.store, started.run_id, settings.time_limit, started.counts, progress)
+        started.lost = _collect(futures, started.store, started.run_id, started.counts, progress)
     except (KeyboardInterrupt, Exception):
         for f in futures:
             f.cancel()
@@ -224,7 +224,6 @@ def _collect(
     futures: dict[cf.Future, PlannedCell],
     store: Store,
     run_id: str,
-    time_limit: float,
     counts: dict[str, int],
     progress: bool,
 ) -> int:
@@ -251,7 +250,7 @@ def _collect(
                     bar.set_postfix_str(f"{cell.model_label}/{cell.generator_label} lost; lost {lost}", refresh=False)
                     bar.update()
                     continue
-                status, message = failure_of(exc, time_limit)
+                status, message = failure_of(exc)
                 result = CellResult(cell.key(), status, message)
             store.write_cell(run_id, cell, result)
             counts[result.status] += 1

@@ -34,6 +34,7 @@ from dgpbench.benchmarks.store_schema import (
     METRIC_INFO,
     METRIC_ROWS,
     MIGRATIONS,
+    READABLE_BEFORE,
     SCHEMA_VERSION,
     metric_row,
 )
@@ -45,9 +46,9 @@ if TYPE_CHECKING:
     from dgpbench.benchmarks.cell_spec import PlannedCell
 
 
-# A cell's error text is kept whole up to this many characters; beyond it, its head and its
-# tail (where a traceback names the failing line) are kept and the middle is cut, so that a
-# model raising with a 20 MB message cannot make a 20 MB row and a 40 MB report.
+# A cell's error text and its log are kept whole up to this many characters; beyond it, their
+# head and tail (where a traceback names the failing line) are kept and the middle is cut, so
+# that a model raising with (or printing) 20 MB cannot make a 20 MB row and a 40 MB report.
 MAX_ERROR_CHARS = 20_000
 
 
@@ -128,6 +129,8 @@ class Store:
                 f"store {self.path} has schema {version}, newer than this dgpbench ({SCHEMA_VERSION}); upgrade dgpbench"
             )
         if version == SCHEMA_VERSION:
+            return
+        if self.read_only and set(range(version + 1, SCHEMA_VERSION + 1)) <= READABLE_BEFORE:
             return
         if self.read_only:
             raise BadInput(
@@ -303,7 +306,7 @@ class Store:
             for table in ("cells", "metrics", "estimates", "curves"):
                 db.execute(f"DELETE FROM {table} WHERE run_id = ? AND cell_key = ?", (run_id, result.cell_key))
             db.execute(
-                "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 storable(
                     run_id,
                     result.cell_key,
@@ -321,6 +324,7 @@ class Store:
                     json.dumps(t),
                     json.dumps(spec.to_dict()),
                     time.time(),
+                    capped(result.log),
                 ),
             )
             db.executemany(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 APPLICATION_ID = 0x44475042  # "DGPB"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS = {
     1: """
@@ -45,7 +45,14 @@ MIGRATIONS = {
         primary_rank INTEGER NOT NULL DEFAULT 0, target REAL, proper INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (run_id, metric));
     """,
+    # what a cell printed (stdout and stderr of its cell process), capped like its error
+    3: """
+    ALTER TABLE cells ADD COLUMN log TEXT;
+    """,
 }
+# Steps that only add what readers can do without: a store one of these short of the schema is
+# read as it is where it cannot be upgraded (read-only media), the missing columns read as absent.
+READABLE_BEFORE = {3}
 # What a report needs to know of a metric, stored with each run so that reports read only the
 # store (never the live registry): a plugin metric unregistered since, or one redefined in a
 # later version, still reads as it was scored. ``primary_rank`` is which metric decides its

@@ -19,7 +19,7 @@ from typing import Any
 
 from dgpbench.benchmarks import suite_breakages as breakages
 from dgpbench.benchmarks import suite_input as limits
-from dgpbench.benchmarks.cell_spec import DEFAULT_TIME_LIMIT
+from dgpbench.benchmarks.cell_spec import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT
 from dgpbench.errors import BadInput, closest
 
 TOP_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -27,6 +27,7 @@ TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "description": str,
     "seeds": list,
     "time_limit": (int, float),
+    "memory_limit": (int, float),
     "generators": list,
     "models": list,
     "metrics": (str, list),
@@ -36,6 +37,7 @@ REQUIRED = ("name", "seeds", "generators", "models")
 ENTRY_KEYS = ("name", "label", "params", "seeds", "generators", "breaks", "sweep")
 MAX_SEED = 2**32 - 1
 MAX_PARAM_INT = 2**53
+MAX_MEMORY_LIMIT = 2**20  # MB: 1 TiB, beyond any machine a cell runs on
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class Suite:
     description: str = ""
     source: str = "<dict>"
     max_cells: int | None = None  # the suite's own cell limit (``suite_input.MAX_CELLS`` otherwise)
+    memory_limit: float = DEFAULT_MEMORY_LIMIT  # MB of resident memory per cell (``cell_spec``)
 
     def hash(self) -> str:
         """Stable hash of what the suite asks for (not of its formatting, description or limit)."""
@@ -114,6 +117,9 @@ class Suite:
             "generators": [entry(e) for e in self.generators],
             "models": [entry(e) for e in self.models],
             **({"max_cells": self.max_cells} if self.max_cells else {}),
+            # only when set otherwise: the hash (and so the run a resume continues) of every
+            # suite written before the key existed stays what it was
+            **({"memory_limit": self.memory_limit} if self.memory_limit != DEFAULT_MEMORY_LIMIT else {}),
         }
 
 
@@ -346,10 +352,8 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
     limits.check_printable(name, source, "name")
     max_cells = limits.max_cells(doc.get("max_cells"), source)
     seeds = _seeds(doc["seeds"], source, "seeds")
-    time_limit = doc.get("time_limit", DEFAULT_TIME_LIMIT)
-    if not 0 < time_limit <= 7 * 24 * 3600 or not math.isfinite(time_limit):  # no float() of a huge int
-        shown = f"{time_limit!r}" if abs(time_limit) < 1e30 or time_limit != time_limit else "a huge number"
-        raise _fail(source, "time_limit", f"{shown} must be a number of seconds in (0, 604800]")
+    time_limit = _bounded(doc, "time_limit", DEFAULT_TIME_LIMIT, 7 * 24 * 3600, "seconds", source)
+    memory_limit = _bounded(doc, "memory_limit", DEFAULT_MEMORY_LIMIT, MAX_MEMORY_LIMIT, "MB", source)
     metrics = doc.get("metrics", "all")
     if isinstance(metrics, str):
         if metrics != "all":
@@ -372,10 +376,20 @@ def validate(doc: Any, source: str = "<dict>") -> Suite:
         generators=gens,
         models=models,
         metrics=metric_names,
-        time_limit=float(time_limit),
+        time_limit=time_limit,
         source=source,
         max_cells=max_cells,
+        memory_limit=memory_limit,
     )
+
+
+def _bounded(doc: dict, key: str, default: float, high: float, unit: str, source: str) -> float:
+    """``doc[key]`` (or ``default``) as a float in (0, high]; no float() of a huge int."""
+    value = doc.get(key, default)
+    if not 0 < value <= high or not math.isfinite(value):
+        shown = f"{value!r}" if abs(value) < 1e30 or value != value else "a huge number"
+        raise _fail(source, key, f"{shown} must be a number of {unit} in (0, {high:.0f}]")
+    return float(value)
 
 
 def _n_cells(generators: tuple[Entry, ...], models: tuple[Entry, ...], seeds: tuple[int, ...]) -> int:

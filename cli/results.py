@@ -1,8 +1,9 @@
-"""``dgpbench results``: a tidy export of one run's metric rows, estimates, face verdicts or
-recovery verdicts (CSV or JSON). The face table is the leaderboard's verdict per (generator,
-model, face) -- score +- se, shared rank, the leak alarm's ``suspect`` -- as scripts read it;
-the recovery table one row per (size-sweep family, model, face): the error's slope against
-the size with its interval, the canonical slope, the verdict and the bias floor."""
+"""``dgpbench results``: a tidy export of one run's metric rows, estimates, face or recovery
+verdicts, or cells (CSV or JSON). The face table is the leaderboard's verdict per
+(generator, model, face) -- score +- se, shared rank, the leak alarm's ``suspect`` -- as
+scripts read it; the recovery table one row per (size-sweep family, model, face): the
+error's slope against the size with its interval, the canonical slope, the verdict and the
+bias floor; the cell table each cell's status, error and log (what its model printed)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ COLUMNS = {
     "estimates": [*CELL, "name", "truth", "estimate", "lower", "upper"],
     "faces": ["run_id", *FACE_COLUMNS],
     "recovery": ["run_id", *RECOVERY_COLUMNS],
+    "cells": [*CELL, "cell_key", "status", "error", "log"],
 }
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("results", help="tidy export of a run's metrics, estimates, face or recovery verdicts")
+    p = sub.add_parser("results", help="tidy export of a run's metrics, estimates, face or recovery verdicts, cells")
     p.add_argument("run_id", nargs="?", default=None)
     p.add_argument("--format", default="csv", choices=["csv", "json"])
     p.add_argument("--table", default="metrics", choices=list(COLUMNS))
@@ -54,10 +56,12 @@ def run(args: argparse.Namespace) -> int:
         from dgpbench.reports.verdict import face_verdicts
 
         stored = [{"run_id": run_id, **r} for r in face_verdicts(store.metric_rows(run_id), store.metric_info(run_id))]
+    elif args.table == "cells":
+        stored = store.cells(run_id)
     else:
         stored = store.metric_rows(run_id) if args.table == "metrics" else store.estimate_rows(run_id)
     cols = COLUMNS[args.table]
-    rows = [{c: r[c] for c in cols} for r in stored]
+    rows = [{c: r.get(c) for c in cols} for r in stored]  # a store read as it was written may lack ``log``
     out = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"
     sys.stdout.write(out or ",".join(cols) + "\n")
     return 0

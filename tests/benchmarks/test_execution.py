@@ -29,20 +29,12 @@ models: [{name: ols}]
 def test_a_lost_dask_worker_is_recognised_by_its_type():
     distributed = pytest.importorskip("distributed.scheduler")
     lost = distributed.KilledWorker("cell-1", SimpleNamespace(address="tcp://127.0.0.1:1"), 3)
-    assert failure_of(lost, 10)[0] == "crashed"
+    assert failure_of(lost)[0] == "crashed"
 
     class KilledWorker(Exception):  # a look-alike name is no lost worker
         pass
 
-    assert failure_of(KilledWorker("x"), 10) == ("error", "KilledWorker: x")
-
-
-def test_timeouts_and_dead_processes_of_the_local_pool():
-    from pebble import ProcessExpired
-
-    assert failure_of(TimeoutError(), 8)[0] == "timeout"
-    status, message = failure_of(ProcessExpired("Abnormal termination", code=7), 8)
-    assert status == "crashed" and "exit code 7" in message
+    assert failure_of(KilledWorker("x")) == ("error", "KilledWorker: x")
 
 
 class _RecordingExecutor(cf.ThreadPoolExecutor):
@@ -78,15 +70,15 @@ def test_an_executor_is_shut_down_when_the_run_cannot_start(tmp_path):
 
 
 def test_a_cell_process_returns_what_the_cell_returns_here():
-    from dgpbench.benchmarks.execution import cell_process
+    from dgpbench.benchmarks.execution.cell_process import CellProcessPool
 
     the_plan = runner.plan(suite_mod.parse(SUITE))
     spec = the_plan.cells[0].spec
+    processes = CellProcessPool()
     try:
-        isolated = cell_process.run_cell_isolated(spec, the_plan.settings)
+        isolated = processes.run(spec, the_plan.settings)
     finally:  # the cell process waits for a next cell: end it with the test
-        while cell_process._IDLE:
-            cell_process._IDLE.pop().kill()
+        processes.close()
     here = run_cell(spec, the_plan.settings)
     assert isolated.status == here.status == "ok"
     assert isolated.cell_key == spec.key()

@@ -5,7 +5,6 @@ and the run ends ``done`` with every other cell stored and exit code 0."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from pathlib import Path
@@ -149,20 +148,3 @@ def test_the_store_replaces_text_that_is_not_valid_unicode(tmp_path):
     assert (m["value"], m["note"]) == (1.0, "caf?")
     [e] = store.estimate_rows("run-1")
     assert e["name"] == "x caf?"
-
-
-def test_a_local_worker_that_exits_with_code_0_fails_its_cell_at_once():
-    from pebble import ProcessExpired
-
-    from dgpbench.benchmarks.execution.local import LocalExecutor
-
-    executor = LocalExecutor(workers=1, time_limit=TIME_LIMIT)
-    try:
-        started = time.monotonic()
-        exited = executor.submit(os._exit, 0)
-        error = exited.exception(timeout=TIME_LIMIT / 2)
-        assert isinstance(error, ProcessExpired) and error.exitcode == 0, error
-        assert time.monotonic() - started < TIME_LIMIT / 2
-        assert executor.submit(os.getpid).result(timeout=TIME_LIMIT / 2) > 0  # the pool goes on
-    finally:
-        executor.shutdown(wait=True)

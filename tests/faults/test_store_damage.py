@@ -201,6 +201,30 @@ def test_a_store_on_read_only_media_can_be_read(store, tmp_path):
 
 
 @needs_mount
+def test_a_store_from_before_cell_logs_on_read_only_media_can_be_read(store, tmp_path):
+    """Schema 2 (no ``log`` column) cannot be upgraded on read-only media; it is read as it
+    is, its cells without a log, and upgraded the next time it is opened where it can be."""
+    db = sqlite3.connect(store)
+    db.executescript("ALTER TABLE cells DROP COLUMN log; PRAGMA user_version = 2;")
+    db.close()
+    media = tmp_path / "media"
+    media.mkdir()
+    ro = media / "s.sqlite"
+    setup = f"cp {shlex.quote(str(store))} {shlex.quote(str(ro))} && mount -o remount,ro {shlex.quote(str(media))}"
+    for args in (["results"], ["results", "--table", "cells"]):
+        on_media = _on_tmpfs(media, setup, [*args, "--store", str(ro)])
+        assert on_media.returncode == 0, on_media.stderr
+        here = run_cli(*args, "--store", str(store))  # upgrades the writable copy
+        assert here.returncode == 0, here.stderr
+        assert on_media.stdout == here.stdout
+    assert on_media.stdout.splitlines()[0].endswith(",status,error,log")
+    assert all(line.endswith(",ok,,") for line in on_media.stdout.splitlines()[1:])
+    db = sqlite3.connect(store)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    db.close()
+
+
+@needs_mount
 def test_a_full_disk_leaves_no_partial_output(store, tmp_path):
     small = tmp_path / "small"
     small.mkdir()
