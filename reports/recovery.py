@@ -57,6 +57,9 @@ chosen: a curve that flattens is caught by the floor test below, not by the slop
   paired by cell and pooled over the upper half of the sizes, finds it no higher: a model at
   the floor from the smallest size on, whose curve need not fall). Within noise of the floor
   is no evidence against a significantly slower rate, so it never overrides one;
+- *not judged* also where the curve is too noisy to tell: the slope neither significantly
+  below 0 nor significantly slower than the canonical one, and the error not within noise of
+  the floor (more seeds decide);
 - *plateaus*: otherwise -- the error fell (or concentrated about a level), but significantly
   slower than the canonical rate (the reason says whether the largest sizes are
   significantly above the floor): a constant bias plateaus from the start. The **bias
@@ -406,6 +409,12 @@ def _verdict(curve: Curve, pts: list[Point], fit: Fit | None, canonical: Fit | N
             f"no learning visible: neither the error nor its spread over seeds at {curve.param}={last.x} "
             f"is significantly below that at {curve.param}={first.x}"
         )
+    if not slower:
+        return NOT_JUDGED, (
+            f"too noisy to tell: the slope {_interval(fit)} is neither significantly below 0 nor significantly "
+            f"slower than {reference}, and the error at {curve.param} >= {top[0].x} is not within noise of the "
+            f"{curve.floor}'s; more seeds would decide"
+        )
     where = f"at {curve.param} >= {top[0].x}"
     level = (
         f"{where} it is not told apart from the {curve.floor}'s"
@@ -414,8 +423,14 @@ def _verdict(curve: Curve, pts: list[Point], fit: Fit | None, canonical: Fit | N
         if top[-1].floors
         else "no floor is known"
     )
-    how = "falls significantly slower than" if fell else "does not fall (its spread over seeds shrinks) as"
-    return PLATEAUS, f"the error {how} {reference}; {level}"
+    how = "the error falls" if fell else "the error's spread over seeds shrinks (it learns) but its mean falls"
+    return PLATEAUS, f"{how} significantly slower than {reference}; {level}"
+
+
+def _interval(fit: Fit | None) -> str:
+    if fit is None or fit.lower is None or fit.upper is None:
+        return "(no interval)"
+    return f"{fit.slope:.2f} [{fit.lower:.2f}, {fit.upper:.2f}]"
 
 
 def _concentrates(first: Point, last: Point) -> bool:
