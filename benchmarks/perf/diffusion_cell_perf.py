@@ -2,7 +2,7 @@
 what precision the 200 samples per row buy.
 
 Run: ``python benchmarks/perf/diffusion_cell_perf.py [--generator did_panel|heteroscedastic]
-[--seed 0] [--precision]``.
+[--seed 0] [--n-samples 200] [--precision]``.
 
 The cell is the one a suite runs -- ``diffusion`` with the default suite's parameters
 (hidden 32, 50 steps, 200 draws per row) on a 40 x 20 ``did_panel`` (800 rows: samples,
@@ -13,10 +13,14 @@ process's one-off PyTorch import cost (a worker pays it once, not per cell). Pri
 cell's phase timings (wall), its CPU seconds (``process_time``: on one thread what it takes
 on an idle core, the steadier figure on a shared machine) and its main metrics.
 
-``--precision`` refits the model and draws 800 fresh samples per evaluation row, to give
-the Monte Carlo standard error of the cell's CRPS (the fair estimator, unbiased at any
-count) when computed from m = 25 ... 200 samples per row: the per-row variance across
-disjoint m-draw subsets, averaged over rows, over the number of rows.
+``--n-samples`` sets the draws per row (the suite's count by default); the scoring reads
+that many samples per row (``ScoringContext.samples``). ``--precision`` refits the model
+and draws 800 fresh samples per evaluation row, to give, for m = 25 ... 200 samples per
+row, the Monte Carlo standard error of the cell's CRPS (the fair estimator, unbiased at
+any count: the per-row variance across disjoint m-draw subsets, averaged over rows, over
+the number of rows) and the sd_rmse from m draws (its mean over the subsets; the sd's
+Monte Carlo error, ~ sd / sqrt(2 (m - 1)) per row, adds to the model's error in
+quadrature, so the metric rises as m falls).
 
 Target: the CPU seconds of either cell below 60 (exit status 1 when missed).
 """
@@ -35,7 +39,7 @@ import numpy as np  # noqa: E402
 
 from dgpbench.benchmarks.cell import run_cell  # noqa: E402
 from dgpbench.benchmarks.cell_spec import CellSpec, ComponentSpec, RunSettings  # noqa: E402
-from dgpbench.benchmarks.metrics.distribution import crps_fair  # noqa: E402
+from dgpbench.benchmarks.metrics.distribution import crps_fair, sd_rmse  # noqa: E402
 from dgpbench.benchmarks.scoring import CellData  # noqa: E402
 from dgpbench.generators.registry import load_generator  # noqa: E402
 from dgpbench.models.base import model_seed  # noqa: E402
@@ -56,11 +60,11 @@ def warm_up() -> None:
     fitted.mean(observed.frame[["x"]].iloc[:2])
 
 
-def cell(generator: str, seed: int) -> float:
+def cell(generator: str, seed: int, params: dict) -> float:
     """Run the cell, print its timings and metrics; return its CPU seconds."""
     spec = CellSpec(
         ComponentSpec.of(load_generator(generator, **GENERATORS[generator]), GENERATORS[generator]),
-        ComponentSpec.of(load_model("diffusion", **SUITE_PARAMS), SUITE_PARAMS),
+        ComponentSpec.of(load_model("diffusion", **params), params),
         seed,
     )
     cpu = time.process_time()
@@ -69,7 +73,7 @@ def cell(generator: str, seed: int) -> float:
     if result.status != "ok":
         raise SystemExit(f"cell {result.status}: {result.error}")
     t = result.timings
-    print(f"diffusion {SUITE_PARAMS} on {generator} {GENERATORS[generator]}, seed {seed}, one thread")
+    print(f"diffusion {params} on {generator} {GENERATORS[generator]}, seed {seed}, one thread")
     print("  wall s: " + ", ".join(f"{k} {v:.2f}" for k, v in t.items()))
     print(f"  cpu s:  {cpu:.2f} (target < {TARGET_CPU_S:.0f})")
     values = {m["metric"]: m["value"] for m in result.metrics}
@@ -78,7 +82,7 @@ def cell(generator: str, seed: int) -> float:
 
 
 def precision(generator: str, seed: int, counts=(25, 50, 100, 200), total: int = 800) -> None:
-    """Monte Carlo standard error of the cell's CRPS from m samples per row."""
+    """Monte Carlo standard error of the cell's CRPS, and the sd_rmse, from m samples per row."""
     gen = load_generator(generator, **GENERATORS[generator])
     observed, truth = gen.sample(seed)
     fitted = load_model("diffusion", **SUITE_PARAMS).fit(observed, model_seed(seed))
@@ -92,7 +96,12 @@ def precision(generator: str, seed: int, counts=(25, 50, 100, 200), total: int =
     for m in counts:
         per_row = np.stack([_row_crps(draws[:, k : k + m], y) for k in range(0, total - m + 1, m)], axis=1)
         se = np.sqrt(per_row.var(axis=1, ddof=1).mean() / len(X))
-        print(f"  m = {m:>3}: Monte Carlo se of the cell's CRPS {se:.5f} ({100 * se / per_row.mean():.2f} %)")
+        line = f"  m = {m:>3}: Monte Carlo se of the cell's CRPS {se:.5f} ({100 * se / per_row.mean():.2f} %)"
+        if truth.sd is not None:
+            true_sd = truth.sd(X)
+            sds = [sd_rmse(draws[:, k : k + m].std(axis=1, ddof=1), true_sd) for k in range(0, total - m + 1, m)]
+            line += f"; sd_rmse {np.mean(sds):.4f}"
+        print(line)
 
 
 def _row_crps(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -104,10 +113,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--generator", choices=sorted(GENERATORS), default="did_panel")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n-samples", type=int, default=SUITE_PARAMS["n_samples"], help="draws per row")
     ap.add_argument("--precision", action="store_true", help="also the CRPS's Monte Carlo error per sample count")
     args = ap.parse_args(argv)
     warm_up()
-    cpu = cell(args.generator, args.seed)
+    cpu = cell(args.generator, args.seed, {**SUITE_PARAMS, "n_samples": args.n_samples})
     if args.precision:
         precision(args.generator, args.seed)
     return 0 if cpu < TARGET_CPU_S else 1

@@ -111,10 +111,14 @@ class ScoringContext:
 
     @cached_property
     def samples(self) -> np.ndarray:
-        """``N_SAMPLES`` draws of y | x per evaluation row, shape (rows, N_SAMPLES)."""
-        s = np.asarray(self.fitted.sample(self.X_eval, N_SAMPLES, self.rng("samples")), float)
-        if s.shape != (len(self.X_eval), N_SAMPLES):
-            raise ValueError(f"sample() returned shape {s.shape}, expected {(len(self.X_eval), N_SAMPLES)}")
+        """Draws of y | x per evaluation row, shape (rows, m): ``N_SAMPLES``, or fewer where
+        the fitted keeps fewer per row (``n_samples``: a sampler whose draws cost a chain
+        each) -- the metrics read from samples are unbiased at any count (the fair CRPS, the
+        randomised PIT and the coverage from it), so fewer draws cost precision, not bias."""
+        m = min(N_SAMPLES, int(getattr(self.fitted, "n_samples", N_SAMPLES)))
+        s = np.asarray(self.fitted.sample(self.X_eval, m, self.rng("samples")), float)
+        if s.shape != (len(self.X_eval), m):
+            raise ValueError(f"sample() returned shape {s.shape}, expected {(len(self.X_eval), m)}")
         return s
 
     @cached_property

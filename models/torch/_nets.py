@@ -29,17 +29,30 @@ if TYPE_CHECKING:
 
 @contextmanager
 def torch_env():
-    """One thread per worker (``thread_count()``) and deterministic kernels; restores both."""
+    """One thread per worker (``thread_count()``) and deterministic kernels; restores both.
+
+    The kernels' flag is set directly: ``torch.use_deterministic_algorithms`` also sets
+    TorchInductor's flag, which imports the compiler stack (about 4 s, once per worker
+    process) for compiled code these models never run. Where something else has imported
+    it already, the public call keeps its flag in step."""
+    import sys
+
     import torch
+
+    def deterministic(mode: bool) -> None:
+        if "torch._inductor.config" in sys.modules:
+            torch.use_deterministic_algorithms(mode)
+        else:
+            torch._C._set_deterministic_algorithms(mode)
 
     threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(thread_count())
-    torch.use_deterministic_algorithms(True)
+    deterministic(True)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(det)
+        deterministic(det)
 
 
 def _stack_shapes(prefix: str, n_in: int, width: int, depth: int) -> dict[str, tuple[int, ...]]:

@@ -175,6 +175,40 @@ def test_one_pool_of_draws_per_row_serves_every_question():
     assert fitted.sample(X, 31, np.random.default_rng(3)).shape == (40, 31)  # beyond the pool: fresh draws
 
 
+def test_scoring_reads_the_pool_not_a_second_draw():
+    """The metrics' samples are each row's pool (``n_samples`` draws, below the harness's
+    N_SAMPLES here), so scoring draws one chain per row -- not the pool plus N_SAMPLES fresh."""
+    from dgpbench.benchmarks.scoring.context import N_SAMPLES, CellData, ScoringContext
+
+    gen = load_generator("heteroscedastic", n=300, n_test=30)
+    obs, truth = gen.sample(0)
+    model = Diffusion(**{**SMALL, "epochs": 5}, n_samples=20)
+    fitted = model.fit(obs, seed=0)
+    ctx = ScoringContext(CellData(gen, obs, truth, 0), fitted, model.capabilities, "model")
+    assert N_SAMPLES > 20 and ctx.samples.shape == (30, 20)
+    pools = fitted.__dict__["_cache_pools"]
+    assert len(pools) == 30  # the evaluation rows' pools, nothing else drawn
+    np.testing.assert_allclose(ctx.samples.mean(axis=1), fitted.mean(ctx.X_eval), rtol=1e-9)
+
+
+def test_torch_env_leaves_the_compiler_stack_unimported():
+    """``torch.use_deterministic_algorithms`` imports TorchInductor (about 4 s once per
+    worker); the fit and sampler set the kernels' flag without it, and restore it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torch\n"
+        "from dgpbench.models.torch._nets import torch_env\n"
+        "with torch_env():\n"
+        "    assert torch.are_deterministic_algorithms_enabled()\n"
+        "assert not torch.are_deterministic_algorithms_enabled()\n"
+        "print('torch._inductor' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stdout + out.stderr
+
+
 def test_potential_outcomes_share_their_normals():
     """Common random numbers: the Monte Carlo error of mu1 - mu0 is far below that of two
     independent means (measured against the same network with other normals)."""
