@@ -71,7 +71,8 @@ def plan(suite: suite_mod.Suite, plugins: tuple[str, ...] = (), only: dict[str, 
     cell runs, with no truth alive (``Generator.observe``), as in the cell itself.
     """
     only = only or {}
-    gens = [g for g in suite.generators if only.get("generator") in (None, g.label, g.name)]
+    family = {g.label: g.sweep.family for g in suite.generators if g.sweep}  # a sweep's label names all its entries
+    gens = [g for g in suite.generators if only.get("generator") in (None, g.label, g.name, family.get(g.label))]
     mods = [m for m in suite.models if only.get("model") in (None, m.label, m.name)]
     if not gens or not mods:
         raise BadInput(f"--only {only}: matches no {'generator' if not gens else 'model'} of suite {suite.name!r}")

@@ -34,7 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="import a module (or .py file) that registers generators/models/metrics; "
         "it runs arbitrary code with your rights (here and on Dask workers): name only code you trust",
     )
-    p.add_argument("--only", default=None, metavar="generator=NAME,model=NAME")
+    p.add_argument(
+        "--only",
+        default=None,
+        metavar="generator=NAME,model=NAME",
+        help="run only these: a label, a registered name (all its entries) or a sweep's label (all its sizes)",
+    )
     p.add_argument("--rerun", action="store_true", help="start a new run instead of resuming")
     p.add_argument("--no-progress", action="store_true")
     return p

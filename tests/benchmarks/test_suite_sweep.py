@@ -124,3 +124,10 @@ def test_the_command_line_exits_2_with_one_line(tmp_path, capsys, entry, key):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{path}: {key}: " in err
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_only_by_a_sweeps_label_plans_every_entry_of_the_sweep():
+    suite = parse(SWEPT)
+    planned = plan(suite, only={"generator": "het"}).cells
+    assert sorted({c.generator_label for c in planned}) == ["het@n=200", "het@n=800"]
+    assert {c.generator_label for c in plan(suite, only={"generator": "het@n=800"}).cells} == {"het@n=800"}

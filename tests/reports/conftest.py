@@ -1,7 +1,8 @@
 """One small store for every report test, built once per session through the Python API.
 
 A tiny suite (small data, reference models, two seeds; two IHDP replications with one seed
-each) runs through the real runner. Labels are hostile on purpose: a model labelled
+each; a sample-size sweep of ``linear`` for the recovery section) runs through the real
+runner. Labels are hostile on purpose: a model labelled
 ``<script>alert(1)</script>`` and a generator label with an ``<img onerror>`` and ``$`` (which
 matplotlib would otherwise parse as mathtext). Failed and timed-out cells and a second run
 (for the compare view) are then written through the Store API.
@@ -33,6 +34,7 @@ generators:
   - {{name: radon_like}}
   - {{name: ihdp, label: ihdp_1, params: {{replication: 1}}, seeds: [0]}}
   - {{name: ihdp, label: ihdp_2, params: {{replication: 2}}, seeds: [0]}}
+  - {{name: linear, label: line, params: {{n_test: 50}}, sweep: {{n: [50, 200, 800]}}}}
 models:
   - {{name: ols, label: {json.dumps(XSS_MODEL)}}}
   - {{name: linear_gaussian}}

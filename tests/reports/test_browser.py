@@ -168,3 +168,22 @@ def test_hostile_labels_show_as_text_and_never_run(browser, pages, labels, name)
         assert v.outside_requests() == []  # an <img src=x> that became markup would have asked for x
     finally:
         v.page.close()
+
+
+def test_the_report_opens_with_the_recovery_verdicts_and_their_curve(browser, pages):
+    """The question first: right after the run's header, the recovery section -- a verdict per
+    model with its slope, and the curve drawn (an image the browser decoded, described as
+    log-log with ± 1 se bands) -- before any other view."""
+    v = visit(browser, pages, "report")
+    try:
+        ids = v.page.eval_on_selector_all("main > section.view", "s => s.map(e => e.id)")
+        assert ids.index("recovery") == ids.index("header") + 1, ids
+        section = v.page.locator("#recovery")
+        assert "Does it recover the process?" in section.inner_text()
+        chips = section.locator(".chip.verdict").all_inner_texts()
+        assert chips and set(chips) <= {"recovers", "plateaus", "fails", "not judged"}, chips
+        img = section.locator("img").first
+        done, width, alt = img.evaluate("i => [i.complete, i.naturalWidth, i.alt]")
+        assert done and width > 0 and "log-log" in alt and "se" in alt
+    finally:
+        v.page.close()
