@@ -192,8 +192,6 @@ def _start(
         if cell.key() not in done:
             store.write_cell(run_id, cell, CellResult(cell.key(), "skipped", reason))
             counts["skipped"] += 1
-    for (g, m), reason in reasons.items():
-        echo(f"skip {m} on {g}: {reason}")
     todo = [c for c in the_plan.cells if c.key() not in done]
     already = len(the_plan.cells) - len(todo)
     echo(
@@ -201,7 +199,24 @@ def _start(
         + (f", {already} already done" if already else "")
         + f", store {store.path}"
     )
+    if reasons:
+        echo(_skipped_line(reasons, run_id, store.path))
     return _Started(store, the_plan, run_id, resumed, todo, already, counts)
+
+
+def _skipped_line(reasons: dict[tuple[str, str], str], run_id: str, path: object) -> str:
+    """One line for the pairs a model does not support, however many: their count, the most
+    common reasons with an example pair each, and the command that lists them all."""
+    by_reason: dict[str, list[tuple[str, str]]] = {}
+    for pair, reason in reasons.items():
+        by_reason.setdefault(reason, []).append(pair)
+    common = sorted(by_reason.items(), key=lambda kv: -len(kv[1]))
+    shown = "; ".join(f"{len(pairs)} x {reason} (e.g. {pairs[0][1]} on {pairs[0][0]})" for reason, pairs in common[:3])
+    more = f"; {len(common) - 3} other reasons" if len(common) > 3 else ""
+    return (
+        f"skipped {len(reasons)} generator x model pairs a model does not support: {shown}{more}; "
+        f"list them: dgpbench results {run_id} --store {path} --table cells"
+    )
 
 
 def _execute(executor: cf.Executor, started: _Started, progress: bool) -> None:
