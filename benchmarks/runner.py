@@ -212,7 +212,8 @@ def _skipped_line(reasons: dict[tuple[str, str], str], run_id: str, path: object
         by_reason.setdefault(reason, []).append(pair)
     common = sorted(by_reason.items(), key=lambda kv: -len(kv[1]))
     shown = "; ".join(f"{len(pairs)} x {reason} (e.g. {pairs[0][1]} on {pairs[0][0]})" for reason, pairs in common[:3])
-    more = f"; {len(common) - 3} other reasons" if len(common) > 3 else ""
+    others = len(common) - 3
+    more = f"; {others} other reason{'s' if others > 1 else ''}" if others > 0 else ""
     return (
         f"skipped {len(reasons)} generator x model pairs a model does not support: {shown}{more}; "
         f"list them: dgpbench results {run_id} --store {path} --table cells"
