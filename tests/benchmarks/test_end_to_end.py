@@ -37,7 +37,7 @@ def test_quick_suite_runs_every_cell(quick_run):
     tmp, out = quick_run
     skipped = [line for line in out.stderr.splitlines() if line.startswith("skip")]
     assert len(skipped) == 1, skipped  # one line, however many pairs, after the run's header
-    assert "x needs a group role (e.g. mixedlm on " in skipped[0] and "--table cells" in skipped[0]
+    assert "x needs a group role; this data has none (e.g. mixedlm on " in skipped[0] and "--table cells" in skipped[0]
     cells = dgpbench("results", "--store", "s.sqlite", "--table", "cells", "--format", "json", cwd=tmp)
     reasons = {(c["generator"], c["model"]): c["error"] for c in json.loads(cells.stdout) if c["status"] == "skipped"}
     assert reasons[("heteroscedastic", "mixedlm")] == "needs a group role; this data has none"
