@@ -209,9 +209,21 @@ def test_pages_read_metric_attributes_from_the_store_not_the_registry(report_sto
     assert "better" in verdicts and "worse" not in verdicts
 
 
-def test_report_opens_with_the_recovery_question(pages):
-    """A run without a size sweep says so in one line, at the top, with how to get one."""
+def test_report_opens_with_the_recovery_question(pages, tmp_path):
+    """The recovery section comes first; a run without a size sweep says so in one line,
+    at the top, with how to get one."""
+    from dgpbench.benchmarks import runner
+    from dgpbench.benchmarks.store import Store
+
     page = text(pages, "report")
     assert page.index('id="header"') < page.index('id="recovery"') < page.index('id="summary"')
-    line = re.search(r'<p class="note" id="no-size-sweep">(.*?)</p>', page, re.S).group(1)
+    assert 'id="no-size-sweep"' not in page  # the test store sweeps `linear`
+    suite = tmp_path / "plain.yaml"
+    suite.write_text(
+        "name: plain\nseeds: [0]\ngenerators: [{name: linear, params: {n: 50, n_test: 10}}]\nmodels: [ols]\n"
+    )
+    runner.run(str(suite), str(tmp_path / "s.sqlite"), workers=1, progress=False, echo=lambda s: None)
+    plain = html.render_report(Store(tmp_path / "s.sqlite", create=False))
+    assert plain.index('id="header"') < plain.index('id="recovery"') < plain.index('id="summary"')
+    line = re.search(r'<p class="note" id="no-size-sweep">(.*?)</p>', plain, re.S).group(1)
     assert "no size sweep" in line and "sweep: {n: [" in line
