@@ -35,6 +35,22 @@ def _series(curve: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, m, se
 
 
+def _floors(curves: Sequence[Curve]) -> list[tuple[list[str], tuple[np.ndarray, np.ndarray]]]:
+    """The canonical analysis's expected-error curves, one per set of coefficients: a model
+    scored on fewer coefficients (``diff_in_means``: tau only) has a floor of its own, and
+    each model is judged against its own."""
+    out: dict[tuple, tuple[list[str], tuple[np.ndarray, np.ndarray]]] = {}
+    for c in curves:
+        if c.floor != "canonical analysis":
+            continue
+        pts = [p for p in c.points if p.floors]
+        fx = np.array([float(p.x) for p in pts])
+        fy = cv.arr([p.floor_mean_se[0] for p in pts])
+        key = tuple(np.round(fy, 12))
+        out.setdefault(key, ([], (fx, fy)))[0].append(c.model)
+    return list(out.values())
+
+
 @styled
 def recovery(curves: Sequence[Curve], palette: Palette, verdicts: Mapping[tuple[str, str], str]) -> Image | None:
     """One size-sweep family: per face, each model's error against the size on log-log axes
@@ -55,13 +71,13 @@ def recovery(curves: Sequence[Curve], palette: Palette, verdicts: Mapping[tuple[
             label = f"{cv.text(c.model)}: {verdicts.get((c.model, face), '')}"
             ax.plot(x[ok], m[ok], "o-", color=colour, lw=1.5, ms=3.5, label=label)
             ax.fill_between(x[ok], np.maximum(m - se, m * 0.05)[ok], (m + se)[ok], color=colour, alpha=0.15, lw=0)
-        floor = next((c for c in mine if c.floor == "canonical analysis"), None)
-        if floor is not None:
-            pts = [p for p in floor.points if p.floors]
-            fx = np.array([float(p.x) for p in pts])
-            fy = cv.arr([p.floor_mean_se[0] for p in pts])
-            ax.plot(fx, fy, **cv.TRUTH, label="canonical analysis (expected |error|)")
-        else:
+        floors = _floors(mine)
+        floor = bool(floors)
+        for i, (models, (fx, fy)) in enumerate(floors):
+            whose = " (expected |error|)" if len(floors) == 1 else f", floor of {', '.join(models)}"
+            style = {**cv.TRUTH, "ls": ("--", "-.", ":")[i % 3]}
+            ax.plot(fx, fy, **style, label=cv.text(f"canonical analysis{whose}"))
+        if not floor:
             starts = [_series(c) for c in mine]
             firsts = [m[0] for x, m, _ in starts if len(m) and m[0] > 0]
             x_all = np.array(sorted({float(p.x) for c in mine for p in c.points}))
