@@ -48,7 +48,8 @@ chosen: a curve that flattens is caught by the floor test below, not by the slop
 - *fails*: cells failed or timed out at some sizes (named), or the error rises (slope
   significantly > 0);
 - *recovers*: the slope is not significantly slower than the canonical one (the interval of
-  slope - canonical is not wholly above 0), and either the error fell (below) or the error
+  slope - canonical is not wholly above 0), and either the slope is significantly < 0 (a
+  fall between the smallest and largest size alone does not say at what rate) or the error
   at the largest sizes is within noise of the floor (the t test of error - floor,
   paired by cell and pooled over the upper half of the sizes, finds it no higher: a model at
   the floor from the smallest size on, whose curve need not fall). Within noise of the floor
@@ -395,7 +396,7 @@ def _verdict(curve: Curve, pts: list[Point], fit: Fit | None, canonical: Fit | N
     fell = (fit is not None and fit.below(0)) or _significant(
         _welch(list(last.errors.values()), list(first.errors.values())), -1
     )
-    if fell and not slower:
+    if fit is not None and fit.below(0) and not slower:
         return RECOVERS, f"the error falls at a rate not significantly slower than {reference}"
     if at_floor and not slower:
         return RECOVERS, f"the error at {curve.param} >= {top[0].x} is within noise of the {curve.floor}'s"
