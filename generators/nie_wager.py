@@ -186,7 +186,9 @@ class NieWager(Generator):
         return Observed(frame, roles, split), truth
 
     def canonical_analysis(self, frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
-        """OLS of y on w and the covariates, HC1 se; the row of w is ``tau`` (the ATE under
-        a constant effect and a linear baseline, which only setup C's effect satisfies)."""
+        """OLS of y on w and the covariates, HC1 se; the row of w is ``tau``. It targets the
+        ATE where the effect is constant (setup C) and the part of the baseline the covariates
+        leave out is uncorrelated with the propensity; elsewhere it is the standard analysis
+        a researcher would run, not an unbiased one, which is what the benchmark measures."""
         treatment = roles.required("treatment")
         return ols_hc1(frame, roles.outcome, [treatment, *roles.covariates], {treatment: "tau"})
