@@ -9,10 +9,11 @@ from typing import Any
 
 from dgpbench.reports.data import RunData
 from dgpbench.reports.leaderboard import order_key
-from dgpbench.reports.published import published_for
+from dgpbench.reports.published import Published, published_for
 from dgpbench.reports.recovery_view import Recovery
 from dgpbench.reports.sections import Generators
 from dgpbench.reports.sensitivity_view import Sensitivity
+from dgpbench.reports.stats import mean_se
 from dgpbench.reports.units import anchor, pooled_summary, replication_groups, units
 from dgpbench.reports.view import View
 from dgpbench.vocabulary import FACES, FAILED_STATUSES
@@ -128,7 +129,9 @@ def _headline(error: str | None) -> str:
 
 
 class Replications(View):
-    """Mean, median and spread over a data set's replications (a few extreme ones dominate means)."""
+    """A replicated data set as papers report it: one table of models x the published metrics,
+    mean +- se over replications, beside the published values with their se; then the spread
+    over replications (a few replications with extreme outcomes can dominate a mean)."""
 
     name, title, order = "replications", "Across replications", 45
 
@@ -160,7 +163,6 @@ class Replications(View):
                         "worst": (min if data.direction(metric) == "higher" else max)(
                             (g for g in gs if g in vals), key=lambda g: vals[g]
                         ),
-                        "values": [(reps[g], vals.get(g)) for g in gs],
                     }
                 )
             published = [p for p in published_for(reg[gs[0]]) if p.kind == "metric"]
@@ -170,10 +172,39 @@ class Replications(View):
                     "generators": gs,
                     "replications": sorted(reps.values()),
                     "rows": rows,
-                    "published": published,
+                    "paper": paper_table(per, [g for g in gs], published),
                 }
             )
         return {"groups": out}
+
+
+def paper_table(
+    per: dict[tuple[str, str], dict[str, float]], members: list[str], published: list[Published]
+) -> dict[str, Any] | None:
+    """Models x the metrics the literature reports for this data set (those with a published
+    value, in the source's order): mean +- se over replications (se = sd / sqrt(replications
+    run)), best first on the first column; the published methods' rows below with their se."""
+    columns = list(dict.fromkeys(p.quantity for p in published))
+    if not columns:
+        return None
+    models = sorted({m for m, metric in per if metric in columns})
+    rows = []
+    for m in models:
+        cells = []
+        for metric in columns:
+            v = [per[(m, metric)][g] for g in members if g in per.get((m, metric), {})]
+            mean, se = mean_se(v)
+            cells.append({"mean": mean, "se": se, "n": len(v)})
+        rows.append({"model": m, "cells": cells})
+    rows.sort(key=lambda r: (r["cells"][0]["mean"] is None, r["cells"][0]["mean"] or 0.0, r["model"]))
+    methods = list(dict.fromkeys(p.method for p in published))
+    at = {(p.method, p.quantity): p for p in published}
+    return {
+        "columns": columns,
+        "rows": rows,
+        "published": [{"method": k, "cells": [at.get((k, c)) for c in columns]} for k in methods],
+        "sources": sorted({f"{p.source}; {p.note}" if p.note else p.source for p in published}),
+    }
 
 
 REPORT_VIEWS: tuple[View, ...] = (

@@ -106,7 +106,39 @@ def test_published_rows_are_labelled_and_never_mixed_with_measured_rows(pages):
 
 def test_replications_are_summarised(pages):
     page = text(pages, "report")
-    assert 'id="replications"' in page and "ihdp: replications 1, 2" in page
+    assert 'id="replications"' in page and "ihdp: 2 replications (1, 2)" in page
+
+
+def test_ihdp_is_one_table_as_papers_report_it(report_store):
+    """Models x the four published metrics, each measured cell the mean +- se over the
+    replications (checked against the stored rows), the published methods below with their se."""
+    import statistics
+
+    from dgpbench.reports.data import RunData
+    from dgpbench.reports.published import IHDP_COLUMNS
+    from dgpbench.reports.views import Replications
+
+    data = RunData.load(report_store["store"], report_store["run_a"], figures=False)
+    (group,) = Replications().context(data)["groups"]
+    paper = group["paper"]
+    assert paper["columns"] == list(IHDP_COLUMNS)
+    by_model = {r["model"]: r["cells"] for r in paper["rows"]}
+    assert by_model, "no model row in the IHDP table"
+    for model, cells in by_model.items():
+        for metric, cell in zip(IHDP_COLUMNS, cells):
+            mine = [r for r in data.rows if r["model"] == model and r["metric"] == metric]
+            values = [r["mean"] for r in mine if r["generator"] in group["generators"]]
+            if len(values) < 2:
+                continue
+            assert cell["mean"] == pytest.approx(statistics.fmean(values))
+            assert cell["se"] == pytest.approx(statistics.stdev(values) / len(values) ** 0.5)
+            assert cell["n"] == len(values) == 2
+    firsts = [r["cells"][0]["mean"] for r in paper["rows"]]
+    assert firsts == sorted(firsts), "best (lowest sqrt(PEHE) in sample) first"
+    methods = {p["method"]: p["cells"] for p in paper["published"]}
+    assert {"TARNet", "CFR-Wass"} <= set(methods)
+    tarnet = {c.quantity: (c.value, c.se) for c in methods["TARNet"]}
+    assert tarnet["sqrt_pehe_out"] == (0.95, 0.02) and tarnet["ate_abs_error_in"] == (0.26, 0.01)
 
 
 def test_compare_flags_deltas_that_survive_the_correction(pages, report_store):
