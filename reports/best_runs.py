@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
+from dgpbench.reports.units import group_label, pooled_summary, replication_groups
 from dgpbench.reports.verdict import rank_faces
+from dgpbench.vocabulary import natural_key
 
 if TYPE_CHECKING:
     from dgpbench.benchmarks.store import Store
@@ -46,7 +48,11 @@ def params_text(params: dict[str, Any]) -> str:
 def latest_runs(store: Store) -> tuple[list[dict], list[dict]]:
     """(one row per generator spec x model spec from the latest run holding it, one row per run
     newest first). Each pair row is a :func:`leaderboard.face_summary` row with the run's id,
-    suite and date, the specs' parameters, and ``runs``: how many runs hold the pair."""
+    suite and date, the specs' parameters, and ``runs``: how many runs hold the pair.
+
+    A replication group (IHDP's replications) also gets one ``pooled`` row per model, keyed by
+    the members' common spec and their number; its members' rows are marked ``replicated``
+    (the heat map shows the pooled row, the per-spec table the members)."""
     latest: dict[tuple[str, str], dict] = {}
     held: dict[tuple[str, str], int] = defaultdict(int)
     runs: list[dict] = []
@@ -56,23 +62,33 @@ def latest_runs(store: Store) -> tuple[list[dict], list[dict]]:
         runs.append(meta | {"started_at": run["started_at"]})
         specs = pair_specs(data.cells)
         registered = data.registered("generator")
-        for s in data.summary:
-            gkey, mkey, gparams, mparams = specs[(s["generator"], s["model"])]
+        groups = {group_label(registered[gs[0]], len(gs)): gs for gs in replication_groups(data)}
+        members = {g for gs in groups.values() for g in gs}
+        for s in [*data.summary, *pooled_summary(data)]:
+            gs = groups.get(s["generator"])
+            if gs:  # a replication group's row: keyed by its members' common spec and their number
+                _, mkey, gparams, mparams = specs[(gs[0], s["model"])]
+                gparams = {k: v for k, v in gparams.items() if k != "replication"} | {"replications": len(gs)}
+                gkey = spec_key({"name": registered[gs[0]], "params": gparams})
+            else:
+                gkey, mkey, gparams, mparams = specs[(s["generator"], s["model"])]
             held[(gkey, mkey)] += 1
             latest[(gkey, mkey)] = dict(
                 s,
                 run_id=run["run_id"],
                 suite=run["suite_name"],
                 started=meta["started"],
-                registered=registered.get(s["generator"]),
+                registered=registered.get(gs[0] if gs else s["generator"]),
                 generator_params=params_text(gparams),
                 model_params=params_text(mparams),
                 keys=(gkey, mkey),
                 info=data.info,
+                pooled=bool(gs),
+                replicated=s["generator"] in members,
             )
     rows = [dict(r, runs=held[k]) for k, r in latest.items()]
     _rank_across_runs(rows)
-    rows.sort(key=lambda r: (r["generator"], r["generator_params"], lb.order_key(r)))
+    rows.sort(key=lambda r: (natural_key(r["generator"]), r["generator_params"], lb.order_key(r)))
     return rows, runs[::-1]
 
 

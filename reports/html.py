@@ -30,7 +30,7 @@ from dgpbench.reports.published import PUBLISHED
 from dgpbench.reports.stats import ALPHA
 from dgpbench.reports.view import View, build
 from dgpbench.reports.views import REPORT_VIEWS
-from dgpbench.vocabulary import FACES
+from dgpbench.vocabulary import FACES, natural_key
 
 if TYPE_CHECKING:
     from dgpbench.benchmarks.store import Store
@@ -145,11 +145,13 @@ class HeatMap(View):
     name, title, order = "heatmap", "Latest face scores per model and generator", 20
 
     def context(self, rows: list[dict]) -> dict[str, Any]:
-        columns = sorted({_label(r, "generator") for r in rows})
+        rows = [r for r in rows if not r["replicated"]]  # a replication group is its pooled column
+        columns = sorted({_label(r, "generator") for r in rows}, key=natural_key)
         by_model: dict[str, list[float]] = defaultdict(list)
         for r in rows:
             by_model[_label(r, "model")] += [r["overall"]] if r["overall"] is not None else []
-        models = sorted(by_model, key=lambda m: (-(sum(by_model[m]) / len(by_model[m])) if by_model[m] else 1e9, m))
+        mean = {m: sum(v) / len(v) for m, v in by_model.items() if v}
+        models = sorted(by_model, key=lambda m: (m not in mean, -mean.get(m, 0.0), m))
         cell = {(_label(r, "model"), _label(r, "generator")): r for r in rows}
         return {"generators": columns, "models": models, "cell": cell, "measures": ["overall", *FACES]}
 
@@ -165,7 +167,8 @@ class BestRuns(View):
     name, title, order = "best", "Latest run per model × generator spec", 30
 
     def context(self, rows: list[dict]) -> dict[str, Any]:
-        gens = sorted({r["generator"] for r in rows})
+        rows = [r for r in rows if not r["pooled"]]  # per spec: a replication group's members
+        gens = sorted({r["generator"] for r in rows}, key=natural_key)
         pubs = [p for p in PUBLISHED if p.kind == "metric" and any(r["registered"] == p.generator for r in rows)]
         return {"rows": rows, "generators": gens, "published": pubs}
 
