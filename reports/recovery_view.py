@@ -13,12 +13,22 @@ from dgpbench.reports.view import View
 from dgpbench.vocabulary import face_order
 
 
+def size_families(data: RunData) -> list[str]:
+    """The size-sweep families with a curve, in the suite's order (their index is their anchor)."""
+    return list(dict.fromkeys(c.family for c in data.sweeps if c.size))
+
+
+def family_anchor(data: RunData, family: str) -> str:
+    families = size_families(data)
+    return f"recovery-{families.index(family)}" if family in families else "recovery"
+
+
 class Recovery(View):
     """Per size-sweep family: one row per model and face (verdict, slope and interval, the
     canonical slope, bias floor, reason) and the log-log curves; per difficulty family the
     error against the knob. A run with no size sweep says so in one line."""
 
-    name, title, order = "recovery", "Does it recover the process?", 15
+    name, title, order = "recovery", "As data grow", 15
 
     def context(self, data: RunData) -> dict[str, Any] | None:
         if not data.cells:
@@ -34,6 +44,7 @@ class Recovery(View):
                 families.append(
                     {
                         "family": family,
+                        "anchor": family_anchor(data, family),
                         "param": curves[0].param,
                         "rows": rows,
                         "image": fig.recovery(curves, palette, verdicts),

@@ -10,7 +10,8 @@ from typing import Any
 from dgpbench.reports.data import RunData
 from dgpbench.reports.leaderboard import order_key
 from dgpbench.reports.published import Published, published_for
-from dgpbench.reports.recovery_view import Recovery
+from dgpbench.reports.recovery import sweep_members
+from dgpbench.reports.recovery_view import Recovery, family_anchor
 from dgpbench.reports.sections import Generators
 from dgpbench.reports.sensitivity_view import Sensitivity
 from dgpbench.reports.stats import mean_se
@@ -31,9 +32,11 @@ class Summary(View):
 
     A replication group (IHDP's replications) is one pooled group: mean +- se over its
     replications, ranks paired by replication; the members' own rows are in the leaderboard.
+    A size sweep is one group read at its largest size, each face with its recovery verdict
+    (:mod:`.recovery`); the scores at every size follow, folded.
     """
 
-    name, title, order = "summary", "Summary", 20
+    name, title, order = "summary", "Does it recover the process?", 12
 
     def context(self, data: RunData) -> dict[str, Any] | None:
         if not data.summary:
@@ -45,16 +48,62 @@ class Summary(View):
         for r in data.faces:
             if r["primary_metric"]:
                 primary[r["face"]].add(r["primary_metric"])
-        groups = []
+        swept = {g: sw for g, sw in sweep_members(data.suite).items() if sw["size"]}
+        size_family = {g: sw["family"] for g, sw in swept.items()}
+        recovery = {(r["generator"], r["model"], r["face"]): r["verdict"] for r in data.recovery}
+
+        def rows_of(label: str, source: list[dict]) -> list[dict]:
+            rows = [dict(s, naive=", ".join(naive.get(s["model"], ()))) for s in source if s["generator"] == label]
+            return sorted(rows, key=order_key)
+
+        groups: list[dict[str, Any]] = []
+        sizes: list[dict[str, Any]] = []
         for unit in units(data):
-            source = pooled if unit.is_group else data.summary
-            rows = [dict(s, naive=", ".join(naive.get(s["model"], ()))) for s in source if s["generator"] == unit.label]
-            rows.sort(key=order_key)
-            if rows:
-                groups.append(
-                    {"generator": unit.label, "anchor": anchor(data, unit.first), "rows": rows, "pooled": unit.is_group}
-                )
-        return {"groups": groups, "faces": faces, "primary": {f: " / ".join(sorted(p)) for f, p in primary.items()}}
+            family = size_family.get(unit.label)
+            rows = rows_of(unit.label, pooled if unit.is_group else data.summary)
+            if not rows:
+                continue
+            group = {
+                "generator": unit.label,
+                "anchor": anchor(data, unit.first),
+                "rows": rows,
+                "pooled": unit.is_group,
+                "family": None,
+                "at": None,
+            }
+            if family is None:
+                groups.append(group)
+                continue
+            sizes.append(dict(group, family=family, size=swept[unit.label]["value"]))
+            if not any(g["family"] == family for g in groups):
+                groups.append({"generator": family, "family": family, "anchor": family_anchor(data, family)})
+        for g in groups:
+            if g["family"]:
+                g.update(at_size([m for m in sizes if m["family"] == g["family"]]))
+                for r in g["rows"]:
+                    r["recovery"] = {f: recovery.get((g["family"], r["model"], f)) for f in faces}
+        return {
+            "groups": groups,
+            "sizes": sizes,
+            "faces": faces,
+            "primary": {f: " / ".join(sorted(p)) for f, p in primary.items()},
+        }
+
+
+def at_size(members: list[dict]) -> dict[str, Any]:
+    """A size sweep's summary rows: every model at the largest size all of them ran, so their
+    ranks compare like with like; where they share no size, each at its own largest, unranked."""
+    models = {r["model"] for m in members for r in m["rows"]}
+    by_size = sorted(members, key=lambda m: m["size"])
+    common = [m for m in by_size if {r["model"] for r in m["rows"]} == models]
+    if common:
+        return {"rows": [dict(r) for r in common[-1]["rows"]], "at": common[-1]["generator"], "pooled": False}
+    largest: dict[str, dict] = {}
+    for member in by_size:
+        for r in member["rows"]:
+            verdict = {f: dict(v, rank=None) for f, v in r["verdict"].items()}
+            largest[r["model"]] = dict(r, verdict=verdict, at=member["generator"])
+    return {"rows": sorted(largest.values(), key=order_key), "at": None, "pooled": False}
 
 
 class Leaderboard(View):
@@ -188,15 +237,15 @@ def paper_table(
     if not columns:
         return None
     models = sorted({m for m, metric in per if metric in columns})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m in models:
         cells = []
         for metric in columns:
             v = [per[(m, metric)][g] for g in members if g in per.get((m, metric), {})]
             mean, se = mean_se(v)
             cells.append({"mean": mean, "se": se, "n": len(v)})
-        rows.append({"model": m, "cells": cells})
-    rows.sort(key=lambda r: (r["cells"][0]["mean"] is None, r["cells"][0]["mean"] or 0.0, r["model"]))
+        rows.append({"model": m, "cells": cells, "first": cells[0]["mean"]})
+    rows.sort(key=lambda r: (r["first"] is None, r["first"] or 0.0, r["model"]))
     methods = list(dict.fromkeys(p.method for p in published))
     at = {(p.method, p.quantity): p for p in published}
     return {

@@ -170,16 +170,27 @@ def test_hostile_labels_show_as_text_and_never_run(browser, pages, labels, name)
         v.page.close()
 
 
-def test_the_report_opens_with_the_recovery_verdicts_and_their_curve(browser, pages):
-    """The question first: right after the run's header, the recovery section -- a verdict per
-    model with its slope, and the curve drawn (an image the browser decoded, described as
-    log-log with ± 1 se bands) -- before any other view."""
+def test_the_report_opens_with_the_verdict_then_the_recovery_curves(browser, pages):
+    """The question first: right after the run's header, "Does it recover the process?" -- each
+    model's face scores with their se, and for a size sweep its verdict as data grow, linking to
+    the recovery section that follows (a verdict per model with its slope, and the curve drawn:
+    an image the browser decoded, described as log-log with ± 1 se bands)."""
     v = visit(browser, pages, "report")
     try:
         ids = v.page.eval_on_selector_all("main > section.view", "s => s.map(e => e.id)")
-        assert ids.index("recovery") == ids.index("header") + 1, ids
+        assert ids.index("summary") == ids.index("header") + 1, ids
+        assert ids.index("recovery") == ids.index("summary") + 1, ids
+        first = v.page.locator("#summary")
+        assert "Does it recover the process?" in first.locator("h2").inner_text()
+        scores = first.locator("table.summary").first.locator("td.score:not(.na)").all_inner_texts()
+        assert scores and all("±" in s for s in scores), scores
+        links = first.locator("a.chip.verdict")
+        assert links.count() > 0
+        links.first.click()
+        v.page.wait_for_timeout(100)
+        target = v.page.evaluate("location.hash")
+        assert target.startswith("#recovery-") and v.page.locator(target).is_visible()
         section = v.page.locator("#recovery")
-        assert "Does it recover the process?" in section.inner_text()
         chips = section.locator(".chip.verdict").all_inner_texts()
         assert chips and set(chips) <= {"recovers", "plateaus", "fails", "not judged"}, chips
         img = section.locator("img").first

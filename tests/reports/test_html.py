@@ -242,13 +242,13 @@ def test_pages_read_metric_attributes_from_the_store_not_the_registry(report_sto
 
 
 def test_report_opens_with_the_recovery_question(pages, tmp_path):
-    """The recovery section comes first; a run without a size sweep says so in one line,
-    at the top, with how to get one."""
+    """The verdict comes first, the recovery curves next; a run without a size sweep says so in
+    one line there, with how to get one."""
     from dgpbench.benchmarks import runner
     from dgpbench.benchmarks.store import Store
 
     page = text(pages, "report")
-    assert page.index('id="header"') < page.index('id="recovery"') < page.index('id="summary"')
+    assert page.index('id="header"') < page.index('id="summary"') < page.index('id="recovery"')
     assert 'id="no-size-sweep"' not in page  # the test store sweeps `linear`
     suite = tmp_path / "plain.yaml"
     suite.write_text(
@@ -256,7 +256,7 @@ def test_report_opens_with_the_recovery_question(pages, tmp_path):
     )
     runner.run(str(suite), str(tmp_path / "s.sqlite"), workers=1, progress=False, echo=lambda s: None)
     plain = html.render_report(Store(tmp_path / "s.sqlite", create=False))
-    assert plain.index('id="header"') < plain.index('id="recovery"') < plain.index('id="summary"')
+    assert plain.index('id="header"') < plain.index('id="summary"') < plain.index('id="recovery"')
     line = re.search(r'<p class="note" id="no-size-sweep">(.*?)</p>', plain, re.S).group(1)
     assert "no size sweep" in line and "sweep: {n: [" in line
 
