@@ -15,7 +15,7 @@ import sqlite3
 import sys
 from types import ModuleType
 
-from dgpbench.cli import compare, leaderboard, report, results
+from dgpbench.cli import check, compare, leaderboard, report, results
 from dgpbench.cli import list as list_command
 from dgpbench.cli import run as run_command
 from dgpbench.errors import BadInput
@@ -28,6 +28,7 @@ COMMANDS: dict[str, ModuleType] = {
     "leaderboard": leaderboard,
     "compare": compare,
     "results": results,
+    "check": check,
 }
 
 
