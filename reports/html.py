@@ -25,6 +25,7 @@ from dgpbench.reports import compare as cmp
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.best_runs import latest_runs
 from dgpbench.reports.data import RunData, duration, when
+from dgpbench.reports.figures.palette import score_colour  # the one score scale, shared with the figures
 from dgpbench.reports.output import check_output, write_output
 from dgpbench.reports.published import PUBLISHED
 from dgpbench.reports.stats import ALPHA
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from dgpbench.benchmarks.store import Store
 
 TEMPLATES = Path(__file__).with_name("templates")
-GREEN, RED, NEUTRAL = (99, 190, 123), (240, 104, 104), (252, 252, 250)
 
 
 # -- formatting ----------------------------------------------------------------------------
@@ -49,17 +49,6 @@ def num(v: float | None, digits: int = 3) -> str:
     if v != 0 and abs(v) < 0.5 * 10**-digits and abs(v) < 1e-3:
         return lb.fmt(v, digits)  # tiny but not zero: scientific notation
     return lb.fmt(0.0 if round(v, digits) == 0 else v, digits)
-
-
-def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> str:
-    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
-
-
-def score_colour(s: float | None) -> str:
-    """1 (oracle) green, 0 (naive) neutral, negative red; saturates at 1 and -1."""
-    if s is None or not math.isfinite(s):
-        return ""
-    return _mix(NEUTRAL, GREEN, min(s, 1.0)) if s >= 0 else _mix(NEUTRAL, RED, min(-s, 1.0))
 
 
 def sort_value(v: Any) -> str:

@@ -82,7 +82,7 @@ FIGURES: tuple[FigureKind, ...] = (
         "Scores against the oracle and the naive baseline",
         10,
         "Normalised score per metric ± its standard error over seeds (bars): 1 is the oracle (the truth "
-        "used as a model), 0 the naive baseline, negative worse than naive (red band). #k beside a face's "
+        "used as a model), 0 the naive baseline, negative worse than naive (orange band). #k beside a face's "
         "primary metric is the model's shared rank; metrics whose naive and oracle are not separable, and "
         "nominal ones, have no dot (their raw values are in the leaderboard).",
         _scores,

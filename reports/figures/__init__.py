@@ -12,14 +12,16 @@ same. Labels come from users' suites: ``$`` is escaped so that matplotlib never 
 label as mathtext.
 """
 
-from dgpbench.reports.figures.canvas import Image, Palette, text
+from dgpbench.reports.figures.canvas import Image, text
 from dgpbench.reports.figures.curves import conditional, group_effects, ite, joint_samples, panel_paths, samples
+from dgpbench.reports.figures.palette import Palette, Style
 from dgpbench.reports.figures.recovery import difficulty, recovery
 from dgpbench.reports.figures.summaries import coefficients, scores
 
 __all__ = [
     "Image",
     "Palette",
+    "Style",
     "coefficients",
     "conditional",
     "difficulty",

@@ -3,6 +3,7 @@ over true samples, counterfactual paths, group effects and individual effects.""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,8 @@ import numpy as np
 from matplotlib.ticker import NullLocator
 
 from dgpbench.reports.figures import canvas as cv
-from dgpbench.reports.figures.canvas import Image, Naive, Palette, styled
+from dgpbench.reports.figures.canvas import Image, Naive, styled
+from dgpbench.reports.figures.palette import Palette
 
 
 @styled
@@ -23,7 +25,7 @@ def conditional(curves: dict[str, dict], palette: Palette, naive_models: Naive =
     truth = next(iter(curves.values()))
     for m, d in sorted(curves.items()):
         x = cv.arr(d["x"])
-        style = dict(cv.NAIVE, color=palette(m)) if m in naive_models else dict(color=palette(m), lw=1.5)
+        style = _line(palette, m, m in naive_models, len(x))
         a_mean.plot(x, cv.arr(d["mean"]), label=cv.text(m), **style)
         a_sd.plot(x, cv.arr(d["sd"]), **style)
     x = cv.arr(truth["x"])
@@ -32,10 +34,20 @@ def conditional(curves: dict[str, dict], palette: Palette, naive_models: Naive =
     if truth.get("true_sd"):
         a_sd.plot(x, cv.arr(truth["true_sd"]), **cv.TRUTH)
     xl = cv.text(truth.get("xlabel") or "x")
-    a_mean.set(title="conditional mean E[y | x]", xlabel=xl)
-    a_sd.set(title="conditional sd  sd[y | x]", xlabel=xl)
+    a_mean.set(title="conditional mean E[y | x]", xlabel=xl, ylabel="E[y | x] (outcome units)")
+    a_sd.set(title="conditional sd  sd[y | x]", xlabel=xl, ylabel="sd[y | x] (outcome units)")
     cv.legend(a_mean)
     return cv.finish(fig, "conditional mean and standard deviation of each model against the truth")
+
+
+def _line(palette: Palette, model: str, naive: bool, n_points: int) -> dict[str, Any]:
+    """A model's line: its colour, dotted for a naive baseline, and its marker every few
+    points (a phase per model, so two overlapping lines still show both markers)."""
+    style = palette(model)
+    every = max(1, n_points // 6)
+    base = dict(cv.NAIVE) if naive else {"lw": 1.5}
+    phase = int(hashlib.sha256(model.encode("utf-8")).digest()[0]) % every
+    return {**base, "color": style.colour, "marker": style.marker, "ms": 4.5, "markevery": (phase, every)}
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,7 @@ class Overlay:
             d = curves[m]
             (tx, ty), (mx, my) = self.points(d)
             ax.scatter(cv.arr(tx), cv.arr(ty), s=3, color=cv.SAMPLE_TRUE, lw=0, label=self.truth_label)
-            ax.scatter(cv.arr(mx), cv.arr(my), s=3, color=palette(m), lw=0, alpha=0.75, label="model")
+            ax.scatter(cv.arr(mx), cv.arr(my), s=3, color=palette(m).colour, lw=0, alpha=0.75, label="model")
             ax.set_title(cv.text(m))
             ax.set_xlabel(cv.text(self.xlabel(d)))
         ylabel = self.ylabel(curves[models[0]])
@@ -78,6 +90,7 @@ samples = Overlay(
     xlabel=lambda d: d.get("xlabel") or "x",
     truth_label="true",
     caption="samples of y given x from each model over true samples",
+    ylabel=lambda d: d.get("ylabel") or "y (outcome units)",
 )
 
 # Synthetic rows of a joint sampler over rows drawn from the truth (first two columns).
@@ -96,13 +109,13 @@ def panel_paths(curves: dict[str, dict], palette: Palette, naive_models: Naive =
     if not curves:
         return None
     fig, (ax,) = cv.figure(1, cols=1, height=3.3)
-    fig.subplots_adjust(left=0.08, right=0.76)
+    fig.subplots_adjust(left=0.08, right=0.69)
     first = next(iter(curves.values()))
     t = cv.arr(first["t"])
     ax.plot(t, cv.arr(first["observed"]), color="#111111", lw=2, label="observed (treated units)")
     ax.plot(t, cv.arr(first["true_y0"]), label="true counterfactual Y(0)", **cv.TRUTH)
     for m, d in sorted(curves.items()):
-        style = dict(cv.NAIVE, color=palette(m)) if m in naive_models else dict(color=palette(m), lw=1.4)
+        style = _line(palette, m, m in naive_models, len(d["t"]))
         ax.plot(cv.arr(d["t"]), cv.arr(d["predicted_y0"]), label=f"{cv.text(m)}: predicted Y(0)", **style)
     if first.get("adoption") is not None:
         ax.axvline(first["adoption"], color="#999999", lw=1, ls="-.")
@@ -112,10 +125,10 @@ def panel_paths(curves: dict[str, dict], palette: Palette, naive_models: Naive =
             xycoords=("data", "axes fraction"),
             xytext=(3, -10),
             textcoords="offset points",
-            fontsize=7.5,
+            fontsize=cv.SMALL,
             color="#666666",
         )
-    ax.set(xlabel="period", ylabel="mean outcome")
+    ax.set(xlabel="period", ylabel="mean outcome (outcome units)")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return cv.finish(fig, "observed, true counterfactual and predicted counterfactual paths of the treated units")
 
@@ -135,15 +148,16 @@ def group_effects(curves: dict[str, dict], palette: Palette) -> Image | None:
         d = curves[m]
         n, tr, est = cv.arr(d["n"]), cv.arr(d["true"]), cv.arr(d["estimate"])
         jitter = n * np.exp(np.linspace(-0.06, 0.06, len(n)))
-        ax.vlines(jitter, tr, est, color=palette(m), lw=0.5, alpha=0.5)
+        colour = palette(m).colour
+        ax.vlines(jitter, tr, est, color=colour, lw=0.5, alpha=0.5)
         ax.scatter(jitter, tr, s=7, color=cv.SAMPLE_TRUE, lw=0, label="true", zorder=2)
-        ax.scatter(jitter, est, s=7, color=palette(m), lw=0, label="estimate", zorder=3)
+        ax.scatter(jitter, est, s=7, color=colour, lw=0, label="estimate", zorder=3)
         ax.axhline(0, color="#999999", lw=0.8)
         ax.set_xscale("log")
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_title(f"{cv.text(m)}\n{_slopes(n, tr, est)}", fontsize=8)
-        ax.set_xlabel("group size n")
-    axes[0].set_ylabel("group effect")
+        ax.set_title(f"{cv.text(m)}\n{_slopes(n, tr, est)}", fontsize=cv.SMALL)
+        ax.set_xlabel("group size n (rows, log scale)")
+    axes[0].set_ylabel("group effect (outcome units)")
     cv.legend(axes[0], loc="lower right", markerscale=2)
     return cv.finish(fig, "estimated group effects against true group effects by group size")
 
@@ -170,9 +184,9 @@ def ite(curves: dict[str, dict], palette: Palette) -> Image | None:
     for ax, m in zip(axes, models):
         d = curves[m]
         ax.plot([lo, hi], [lo, hi], **cv.TRUTH, label="oracle (y = x)")
-        ax.scatter(cv.arr(d["true"]), cv.arr(d["predicted"]), s=6, color=palette(m), lw=0, alpha=0.8)
+        ax.scatter(cv.arr(d["true"]), cv.arr(d["predicted"]), s=6, color=palette(m).colour, lw=0, alpha=0.8)
         ax.set_title(cv.text(m))
-        ax.set_xlabel("true effect")
-    axes[0].set_ylabel("predicted effect")
+        ax.set_xlabel("true effect (outcome units)")
+    axes[0].set_ylabel("predicted effect (outcome units)")
     cv.legend(axes[0], loc="upper left")
     return cv.finish(fig, "predicted against true individual treatment effects")

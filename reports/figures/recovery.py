@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from dgpbench.reports.figures import canvas as cv
-from dgpbench.reports.figures.canvas import Image, Palette, styled
+from dgpbench.reports.figures.canvas import Image, styled
+from dgpbench.reports.figures.palette import Palette
 from dgpbench.reports.recovery import CANONICAL_RATE, Curve
 from dgpbench.vocabulary import face_order
 
@@ -62,21 +64,36 @@ def recovery(curves: Sequence[Curve], palette: Palette, verdicts: Mapping[tuple[
     if not faces:
         return None
     fig, axes = cv.figure(len(faces), cols=min(2, len(faces)), panel_h=3.2)
+    fig.subplots_adjust(left=0.11, wspace=0.32)  # room for a two-line y label
     for ax, face in zip(axes, faces):
         mine = [c for c in curves if c.face == face and c.metric]
-        for c in mine:
+        shift = np.exp(cv.dodge(len(mine), 0.035))  # models side by side at each size
+        for c, dx in zip(mine, shift):
             x, m, se = _series(c)
             ok = m > 0
-            colour = palette(c.model)
+            style = palette(c.model)
             label = f"{cv.text(c.model)}: {verdicts.get((c.model, face), '')}"
-            ax.plot(x[ok], m[ok], "o-", color=colour, lw=1.5, ms=3.5, label=label)
-            ax.fill_between(x[ok], np.maximum(m - se, m * 0.05)[ok], (m + se)[ok], color=colour, alpha=0.15, lw=0)
+            ax.errorbar(
+                x[ok] * dx,
+                m[ok],
+                yerr=[(m - np.maximum(m - se, m * 0.05))[ok], se[ok]],
+                color=style.colour,
+                marker=style.marker,
+                lw=1.5,
+                ms=4.5,
+                capsize=2,
+                elinewidth=0.9,
+                label=label,
+            )
+            ax.fill_between(
+                x[ok] * dx, np.maximum(m - se, m * 0.05)[ok], (m + se)[ok], color=style.colour, alpha=0.15, lw=0
+            )
         floors = _floors(mine)
         floor = bool(floors)
         for i, (models, (fx, fy)) in enumerate(floors):
             whose = " (expected |error|)" if len(floors) == 1 else f", floor of {', '.join(models)}"
-            style = {**cv.TRUTH, "ls": ("--", "-.", ":")[i % 3]}
-            ax.plot(fx, fy, **style, label=cv.text(f"canonical analysis{whose}"))
+            floor_style = {**cv.TRUTH, "ls": ("--", "-.", ":")[i % 3]}
+            ax.plot(fx, fy, **floor_style, label=cv.text(f"canonical analysis{whose}"))
         if not floor:
             starts = [_series(c) for c in mine]
             firsts = [m[0] for x, m, _ in starts if len(m) and m[0] > 0]
@@ -87,10 +104,17 @@ def recovery(curves: Sequence[Curve], palette: Palette, verdicts: Mapping[tuple[
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(f"{face}: oracle level {'= canonical analysis' if floor else '= 0 (off the log axis)'}")
+        sizes = sorted({float(p.x) for c in mine for p in c.points})
+        ax.set_xticks(sizes, [f"{x:,.0f}" for x in sizes])
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel(cv.text(f"{mine[0].param} (sample size, log scale)"))
-        ax.set_ylabel(cv.text(error_label(mine[0])), fontsize=7.5)
+        ax.set_ylabel(cv.text(error_label(mine[0]).replace(", ", ",\n", 1) + " (log scale)"))
         cv.legend(ax, loc="best")
-    return cv.finish(fig, "recovery curves: each model's error against the sample size on log-log axes, ± 1 se")
+    return cv.finish(
+        fig,
+        "recovery curves: each model's mean error over seeds against the sample size on log-log axes, "
+        "with ± 1 se bars and bands; models offset slightly along x so that equal errors stay visible",
+    )
 
 
 @styled
@@ -101,17 +125,28 @@ def difficulty(curves: Sequence[Curve], palette: Palette) -> Image | None:
     if not faces:
         return None
     fig, axes = cv.figure(len(faces), cols=min(2, len(faces)), panel_h=3.0)
+    fig.subplots_adjust(left=0.11, wspace=0.32)  # room for a two-line y label
     for ax, face in zip(axes, faces):
         mine = [c for c in curves if c.face == face and c.metric]
         values = list(dict.fromkeys(p.x for c in mine for p in c.points))
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         pos = {v: (float(v) if numeric else i) for i, v in enumerate(values)}
-        for c in mine:
+        spread = (max(pos.values()) - min(pos.values())) if len(pos) > 1 else 1.0
+        for c, dx in zip(mine, cv.dodge(len(mine), 0.012 * spread)):
             pts = [p for p in c.points if p.errors]
-            x = np.array([pos[p.x] for p in pts])
+            x = np.array([pos[p.x] for p in pts]) + dx
             m, se = cv.arr([p.mean_se[0] for p in pts]), np.nan_to_num(cv.arr([p.mean_se[1] for p in pts]))
+            style = palette(c.model)
             ax.errorbar(
-                x, m, yerr=se, fmt="o-", color=palette(c.model), lw=1.5, ms=3.5, capsize=2, label=cv.text(c.model)
+                x,
+                m,
+                yerr=se,
+                color=style.colour,
+                marker=style.marker,
+                lw=1.5,
+                ms=4.5,
+                capsize=2,
+                label=cv.text(c.model),
             )
         floors = [(pos[p.x], p.floor_mean_se[0]) for p in mine[0].points if p.floors]
         if floors:
@@ -121,6 +156,10 @@ def difficulty(curves: Sequence[Curve], palette: Palette) -> Image | None:
             ax.set_xticks(list(pos.values()), [cv.text(v) for v in values])
         ax.set_title(cv.text(face))
         ax.set_xlabel(cv.text(mine[0].param))
-        ax.set_ylabel(cv.text(error_label(mine[0])), fontsize=7.5)
+        ax.set_ylabel(cv.text(error_label(mine[0])))
         cv.legend(ax, loc="best")
-    return cv.finish(fig, "difficulty curves: each model's error against the difficulty knob, ± 1 se")
+    return cv.finish(
+        fig,
+        "difficulty curves: each model's mean error over seeds against the difficulty knob, ± 1 se bars; "
+        "models offset slightly along x so that equal errors stay visible",
+    )

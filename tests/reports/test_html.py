@@ -195,7 +195,7 @@ def test_views_have_names_titles_orders_and_templates():
 
 @pytest.mark.parametrize(
     "score,expected",
-    [(1.0, "#63be7b"), (3.0, "#63be7b"), (0.0, "#fcfcfa"), (-1.0, "#f06868"), (-7.0, "#f06868"), (None, "")],
+    [(1.0, "#5e9ed6"), (3.0, "#5e9ed6"), (0.0, "#f7f7f7"), (-1.0, "#e08214"), (-7.0, "#e08214"), (None, "")],
 )
 def test_score_colour_scale(score, expected):
     assert html.score_colour(score) == expected
