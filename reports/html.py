@@ -128,8 +128,10 @@ def best_runs(store: Store) -> tuple[list[dict], list[dict]]:
 
 
 class HeatMap(View):
-    """Model x generator: each face's score +- se and shared rank (or the raw value where not
-    separable), one tab per face, and the mean of the face scores as a sort key."""
+    """Generator x model: each face's score +- se and shared rank (or the raw value where not
+    separable), one tab per face, and the mean of the face scores as a sort key. Generators run
+    down the page and models across it: a suite has many more generator specs than models, so
+    this way round the map fits the page's width."""
 
     name, title, order = "heatmap", "Latest face scores per model and generator", 20
 
