@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         run = data.run
         print(f"run {run['run_id']} (suite {lb.printable(run['suite_name'])}, {run['status']})")
+        pending = lb.pending_line(run, len(data.cells))
+        if pending:
+            print(pending)
         print(lb.format_table(summary, data.rows, args.detail))
         if data.recovery:
             print(lb.recovery_block(data.recovery))

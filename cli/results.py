@@ -38,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from dgpbench.benchmarks.store import Store
     from dgpbench.reports.leaderboard import to_csv, to_json
+    from dgpbench.reports.natural import natural_key
 
     store = Store(args.store, create=False)
     run = store.run(args.run_id)
@@ -60,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         stored = store.cells(run_id)
     else:
         stored = store.metric_rows(run_id) if args.table == "metrics" else store.estimate_rows(run_id)
+    # generators and models as a reader counts them (ihdp_2 before ihdp_10); the store's order within
+    stored = sorted(stored, key=lambda r: (natural_key(r.get("generator")), natural_key(r.get("model"))))
     cols = COLUMNS[args.table]
     rows = [{c: r.get(c) for c in cols} for r in stored]  # a store read as it was written may lack ``log``
     out = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dgpbench.reports import leaderboard as lb
+from dgpbench.reports import numbers
 from dgpbench.reports.compare import CORRECTION_NAMES, ROW_COLUMNS, Comparison, Delta
 
 MARKS = {"worse": "+", "better": "-", "changed": "!", "unchanged": " ", "untested": " "}
@@ -21,17 +22,16 @@ COLUMNS = ("", "verdict", "generator", "model", "face", "metric", "A mean ± se"
 _VERDICT_ORDER = {"worse": 0, "better": 1, "changed": 2, "unchanged": 3, "untested": 4}
 
 
-def _se(se: float | None) -> str:
-    """`` ± se`` to two significant digits (a small se must not read as ``0.00``)."""
-    return f" ± {se:.2g}" if se is not None else ""
-
-
-def _mean_se(mean: float | None, se: float | None) -> str:
-    return lb.fmt(mean) + _se(se)
-
-
-def _signed(v: float) -> str:
-    return ("+" if v > 0 else "") + lb.fmt(v)
+def _mean_se(mean: float | None, se: float | None, *, signed: bool = False) -> str:
+    """``mean ± se`` in the one number format (:func:`numbers.mean_se`: the se to two
+    significant digits, the mean to its decimal place); ``(1 seed)`` without an se, ``n/a``
+    without a mean. ``signed``: a difference, ``+`` on a positive one."""
+    if mean is None:
+        return "n/a"
+    m, s = numbers.mean_se(mean, se)
+    if signed and mean > 0 and m != "0":
+        m = "+" + m
+    return f"{m} ± {s}" if s is not None else f"{m} (1 seed)"
 
 
 def _arrow(d: Delta) -> str:
@@ -43,14 +43,14 @@ def _cells(d: Delta, mixed: bool) -> tuple[str, ...]:
     return (
         f"{MARKS[d.verdict]} {_arrow(d)}",
         d.verdict,
-        d.generator,
-        d.model,
+        lb.printable(d.generator),
+        lb.printable(d.model),
         d.face,
         d.metric,
         _mean_se(d.a_mean, d.a_se),
         _mean_se(d.b_mean, d.b_se),
-        _signed(d.delta) + _se(d.se),
-        f"{d.p_value:.2g}" if d.p_value is not None else "-",
+        _mean_se(d.delta, d.se, signed=True),
+        f"{d.p_value:.2g}" if d.p_value is not None else "untested",
         f"{d.n}{(' paired' if d.paired else ' Welch') if mixed else ''}",
     )
 

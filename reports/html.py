@@ -22,7 +22,7 @@ import jinja2
 from markupsafe import Markup
 
 from dgpbench.reports import compare as cmp
-from dgpbench.reports import leaderboard as lb
+from dgpbench.reports import numbers
 from dgpbench.reports.best_runs import latest_runs
 from dgpbench.reports.data import RunData, duration, when
 from dgpbench.reports.figures.palette import score_colour  # the one score scale, shared with the figures
@@ -42,13 +42,17 @@ TEMPLATES = Path(__file__).with_name("templates")
 # -- formatting ----------------------------------------------------------------------------
 
 
-def num(v: float | None, digits: int = 3) -> str:
+def num(v: float | None, digits: int = 3, se: float | None = None, of: float | None = None) -> str:
+    """The terminal's number format (:mod:`dgpbench.reports.numbers`), "–" if missing:
+    ``digits`` significant digits; ``mean|num(se=se)`` the mean to its se's decimal place;
+    ``se|num(of=mean)`` the se of that mean (``0`` where it is no spread at all)."""
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
-    v = float(v)
-    if v != 0 and abs(v) < 0.5 * 10**-digits and abs(v) < 1e-3:
-        return lb.fmt(v, digits)  # tiny but not zero: scientific notation
-    return lb.fmt(0.0 if round(v, digits) == 0 else v, digits)
+    if of is not None:
+        return numbers.mean_se(float(of), float(v))[1] or "–"
+    if se is not None:
+        return numbers.mean_se(float(v), se)[0]
+    return numbers.number(v, digits)
 
 
 def sort_value(v: Any) -> str:

@@ -7,6 +7,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
 from dgpbench.reports.leaderboard import order_key
 from dgpbench.reports.published import Published, published_for
@@ -132,9 +133,13 @@ class Leaderboard(View):
 
 
 class Failures(View):
-    """Cells that did not finish ok: errors one by one, skipped pairs grouped with their reason."""
+    """Cells that did not finish ok, and cells with no result yet. Failures (error, diverged,
+    timeout, crashed: the model's) come first, grouped by message, with the longest a cell ran
+    before it stopped; then the pairs a model cannot serve (skipped: not applicable, not a
+    failure); then the cells of the run still pending (a running run) or never run (an
+    interrupted one), so that none of them reads as "every model was skipped"."""
 
-    name, title, order = "failures", "Failed, timed-out and skipped cells", 40
+    name, title, order = "failures", "Failed, timed-out, skipped and pending cells", 40
 
     def context(self, data: RunData) -> dict[str, Any]:
         groups: dict[tuple, list[dict]] = defaultdict(list)
@@ -149,7 +154,8 @@ class Failures(View):
                 "model": m,
                 "headline": head,
                 "seeds": sorted(c["seed"] for c in cs),
-                "seconds": max((c["total_s"] or 0.0) for c in cs),
+                # the longest a cell ran before it stopped; None where no cell recorded it
+                "seconds": max((c["total_s"] for c in cs if c["total_s"] is not None), default=None),
                 "error": (min(cs, key=lambda c: c["seed"])["error"] or "").strip(),
             }
             for (st, g, m, head), cs in sorted(
@@ -169,7 +175,15 @@ class Failures(View):
         skip_rows = [
             {"generator": g, "model": m, "reason": r, "seeds": sorted(s)} for (g, m, r), s in sorted(skipped.items())
         ]
-        return {"failed": failed, "skipped": skip_rows}
+        counts = data.status_counts()
+        tally = lb.status_text(counts, {})
+        return {
+            "failed": failed,
+            "skipped": skip_rows,
+            "tally": tally,
+            "pending": lb.pending_line(data.run, len(data.cells)),
+            "time_limit": data.suite.get("time_limit"),
+        }
 
 
 def _headline(error: str | None) -> str:

@@ -109,25 +109,38 @@ class _CellProcess:
     def _run(self, spec: CellSpec, settings: RunSettings, log: str) -> tuple[CellResult, bool]:
         key = spec.key()
         request = json.dumps({"spec": spec.to_dict(), "settings": settings.to_dict(), "log": log})
-        deadline = time.monotonic() + settings.time_limit
+        started = time.monotonic()
+        deadline = started + settings.time_limit
+
+        def stopped(status: str, message: str) -> tuple[CellResult, bool]:
+            """The row of a cell this parent stopped (or saw die): the child never reported its
+            timings, so the time it ran until then is its ``total_s`` (a timeout's time limit)."""
+            return CellResult(key, status, message, timings={"total_s": time.monotonic() - started}), False
+
         try:
             self.stdin.write(request.encode() + b"\n")
             self.stdin.flush()
             while (line := self._line(min(POLL_S, max(0.0, deadline - time.monotonic())))) is None:
                 if time.monotonic() >= deadline:
+                    limit = settings.time_limit
+                    result = stopped(
+                        "timeout", f"cell exceeded the time limit of {limit:g} s and its process was stopped"
+                    )
                     self.kill()
-                    message = f"cell exceeded the time limit of {settings.time_limit:g} s and its process was stopped"
-                    return CellResult(key, "timeout", message), False
+                    return result
                 used = process_tree.tree_resident_mb(self.proc.pid)
                 if used > settings.memory_limit:
-                    self.kill()
-                    message = (
+                    result = stopped(
+                        "crashed",
                         f"memory limit: the cell used {used:,.0f} MB of resident memory, over its limit of "
-                        f"{settings.memory_limit:g} MB (suite key memory_limit), and its process was stopped"
+                        f"{settings.memory_limit:g} MB (suite key memory_limit), and its process was stopped",
                     )
-                    return CellResult(key, "crashed", message), False
+                    self.kill()
+                    return result
         except (EOFError, BrokenPipeError):
-            return CellResult(key, "crashed", f"cell process died ({self._exit_text()}) while running the cell"), False
+            result = stopped("crashed", "")  # timed now: reading the exit status may wait
+            result[0].error = f"cell process died ({self._exit_text()}) while running the cell"
+            return result
         doc = json.loads(line)
         plugin_code = bool(doc.pop("plugin_code", True))
         return CellResult(**doc), plugin_code

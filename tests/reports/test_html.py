@@ -203,8 +203,9 @@ def test_score_colour_scale(score, expected):
 
 def test_number_format():
     assert html.num(None) == "–" and html.num(float("nan")) == "–"
-    assert html.num(-0.001, 2) == "0.00"  # no "-0.00"
-    assert html.num(0.1234) == "0.123"
+    assert html.num(-0.0, 2) == html.num(-1e-17, 2) == "0"  # no "-0.00"; residue is 0
+    assert html.num(-0.001, 2) == "-0.0010"  # significant digits: a real value keeps its digits
+    assert html.num(0.1234) == "0.123"  # the rest: tests/reports/test_numbers.py
 
 
 def test_leaderboard_of_an_empty_store(tmp_path):
