@@ -4,8 +4,6 @@ from here, so a new face or status is one edit."""
 
 from __future__ import annotations
 
-import re
-
 # The three faces of recovery, in the order every table and figure shows them.
 FACES = ("coefficients", "counterfactuals", "distribution")
 
@@ -20,10 +18,3 @@ DEFAULT_STORE = "results/dgpbench.sqlite"
 def face_order(face: str) -> int:
     """Sort key: the faces in their order, anything else after them."""
     return FACES.index(face) if face in FACES else len(FACES)
-
-
-def natural_key(label: str) -> tuple:
-    """Sort key that orders the numbers inside labels by value: ``ihdp_2`` before ``ihdp_10``,
-    ``linear@n=500`` before ``linear@n=4000`` (a plain sort puts 10 before 2)."""
-    parts = re.split(r"(\d+(?:\.\d+)?)", str(label))
-    return tuple((0, float(p), "") if i % 2 else (1, 0.0, p) for i, p in enumerate(parts))

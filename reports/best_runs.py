@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
+from dgpbench.reports.natural import natural_key
 from dgpbench.reports.units import group_label, pooled_summary, replication_groups
 from dgpbench.reports.verdict import rank_faces
-from dgpbench.vocabulary import natural_key
 
 if TYPE_CHECKING:
     from dgpbench.benchmarks.store import Store

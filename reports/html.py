@@ -26,12 +26,13 @@ from dgpbench.reports import numbers
 from dgpbench.reports.best_runs import latest_runs
 from dgpbench.reports.data import RunData, duration, when
 from dgpbench.reports.figures.palette import score_colour  # the one score scale, shared with the figures
+from dgpbench.reports.natural import natural_key
 from dgpbench.reports.output import check_output, write_output
 from dgpbench.reports.published import PUBLISHED
 from dgpbench.reports.stats import ALPHA
 from dgpbench.reports.view import View, build
 from dgpbench.reports.views import REPORT_VIEWS
-from dgpbench.vocabulary import FACES, natural_key
+from dgpbench.vocabulary import FACES
 
 if TYPE_CHECKING:
     from dgpbench.benchmarks.store import Store

@@ -154,6 +154,7 @@ class Generators(View):
         palette = fig.Palette(data.models)
         reg = data.registered("generator")
         sections = []
+        pending = lb.pending_count(data.run, len(data.cells))
         for unit in units(data):
             members = set(unit.members)
             served = sorted({c["model"] for c in data.cells if c["generator"] in members and c["status"] != "skipped"})
@@ -174,6 +175,7 @@ class Generators(View):
                     "params": params,
                     "members": list(unit.members) if unit.is_group else [],
                     "served": served,
+                    "pending": pending,
                     "truth_kind": "reference" if "reference" in truth_kinds else "truth",
                     "figures": figures,
                     "published": [] if unit.is_group else _published_rows(data, unit.first, reg.get(unit.first, "")),
