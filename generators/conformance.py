@@ -82,9 +82,10 @@ def _same_truth(a: Truth, b: Truth) -> None:
         x, y = getattr(a, f), getattr(b, f)
         assert (x is None) == (y is None), f"{f} is defined in one draw only"
         assert x is None or np.array_equal(x, y), f"{f} differs"
-    assert (a.group_effects is None) == (b.group_effects is None), "group_effects defined in one draw only"
-    if a.group_effects is not None:
-        assert a.group_effects.equals(b.group_effects), "group_effects differ"
+    ea, eb = a.group_effects, b.group_effects
+    assert (ea is None) == (eb is None), "group_effects defined in one draw only"
+    if ea is not None and eb is not None:
+        assert ea.equals(eb) and ea.name == eb.name, "group_effects differ"
 
 
 def _same_observed(a: Observed, b: Observed) -> None:
@@ -100,6 +101,10 @@ def check_declares_name_description_version(case: GeneratorCase) -> None:
     assert cls.name == case.name, f"registered as {case.name!r} but its name attribute is {cls.name!r}"
     assert cls.description and "\n" not in cls.description, "description must be one non-empty line"
     assert cls.version, "version must be set (change it when the draws change)"
+    spec = case.generator().spec()  # what a run records of the generator
+    assert spec["name"] == case.name, f"spec() names it {spec['name']!r}, registered as {case.name!r}"
+    unrecorded = set(case.params) - set(spec["params"])
+    assert not unrecorded, f"spec() leaves out the parameters {sorted(unrecorded)}"
 
 
 def check_params_declared_and_validated(case: GeneratorCase) -> None:
@@ -152,13 +157,19 @@ def check_seeds_differ(case: GeneratorCase) -> None:
 
 
 def check_built_by_class_and_after_pickle_agree(case: GeneratorCase) -> None:
-    """What worker processes do: build it from its class, or receive it pickled."""
+    """What worker processes do: build it anew from its class, or receive it pickled."""
     gen = case.generator()
-    unpickled = pickle.loads(pickle.dumps(gen))
     ref_obs, ref_truth = gen.sample(1)
-    obs, truth = unpickled.sample(1)
-    _same_observed(obs, ref_obs)
-    _same_truth(truth, ref_truth)
+    for how, other in (
+        ("built anew from its class", case.generator()),
+        ("after a pickle", pickle.loads(pickle.dumps(gen))),
+    ):
+        obs, truth = other.sample(1)
+        try:
+            _same_observed(obs, ref_obs)
+            _same_truth(truth, ref_truth)
+        except AssertionError as exc:
+            raise AssertionError(f"{how}: {exc}") from None
 
 
 def check_truth_pickles_with_its_callables(case: GeneratorCase) -> None:
@@ -184,7 +195,9 @@ def check_roles_name_existing_columns(case: GeneratorCase) -> None:
     gaps = [c for c in cols if obs.frame[c].isna().any()]
     assert not gaps, f"missing values in role columns {gaps}"
     outcome = obs.frame[obs.roles.outcome]
-    assert pd.api.types.is_numeric_dtype(outcome), f"outcome {obs.roles.outcome!r} is not numeric ({outcome.dtype})"
+    assert pd.api.types.is_numeric_dtype(outcome) and not pd.api.types.is_bool_dtype(outcome), (
+        f"outcome {obs.roles.outcome!r} is not numeric ({outcome.dtype}; a binary outcome is 0/1 integers)"
+    )
 
 
 def check_no_truth_column_in_observed_frame(case: GeneratorCase) -> None:
@@ -265,6 +278,8 @@ def check_sample_does_not_mutate_or_share_state(case: GeneratorCase) -> None:
     assert pickle.dumps(gen) == before, "sample() changed the generator"
     for col in obs.frame.columns:  # edit everything that came back; the next draw must not see it
         obs.frame[col] = obs.frame[col].iloc[::-1].to_numpy()
+    first = obs.frame.index[0]  # and in place, into whatever memory the reversal may share
+    obs.frame.loc[first, obs.roles.outcome] = obs.frame.loc[first, obs.roles.outcome] + 1
     for f in ROW_ARRAYS:
         a = getattr(truth, f)
         if a is not None and a.flags.writeable:
@@ -304,12 +319,18 @@ def check_observe_is_the_sample_without_its_truth(case: GeneratorCase) -> None:
     """``observe`` draws what ``sample`` draws, leaves no Truth alive, and the observed data
     holds no memory of a truth array (the harness fits on it with no truth in reach)."""
     gen = case.generator()
-    gc.collect()
-    before = _alive_truths()
-    observed = gen.observe(4)
-    assert _alive_truths() == before, "observe() left a Truth alive (a reference cycle?)"
+    collecting = gc.isenabled()
+    gc.disable()  # no collection may free, before it is counted, a Truth that observe() left in a cycle
+    try:
+        before = _alive_truths()
+        observed = gen.observe(4)
+        assert _alive_truths() == before, "observe() left a Truth alive (a reference cycle?)"
+    finally:
+        if collecting:
+            gc.enable()
     again, truth = gen.sample(4)
     _same_observed(observed, again)
+    assert observed.fingerprint() == again.fingerprint(), "observe() and sample() draws differ in fingerprint"
     rows = [np.asarray(getattr(truth, f)) for f in ROW_ARRAYS if getattr(truth, f) is not None]
     for held in _arrays_reachable_from(observed):
         assert not any(np.shares_memory(held, a) for a in rows), "the observed data shares memory with the truth"

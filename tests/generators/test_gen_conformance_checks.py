@@ -62,6 +62,37 @@ class InfiniteCoefficient(Linear):
         return obs, dataclasses.replace(truth, coefficients={"intercept": 0.1, "x": float("inf")})
 
 
+class BooleanOutcome(Linear):
+    """The outcome is y > 0 as booleans, not numbers (a binary outcome is 0/1 integers)."""
+
+    def _sample(self, rng):
+        obs, truth = super()._sample(rng)
+        obs.frame[obs.roles.outcome] = obs.frame[obs.roles.outcome] > 0
+        return obs, truth
+
+
+class DrawsWhenBuilt(Linear):
+    """Each instance draws its own offset when built: two built with the same parameters disagree."""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.offset = float(np.random.default_rng().normal())
+
+    def _sample(self, rng):
+        obs, truth = super()._sample(rng)
+        obs.frame[obs.roles.outcome] += self.offset
+        return obs, truth
+
+
+class TruthInACycle(NieWager):
+    """The truth refers to itself: observe() lets it go, but only a cycle collection frees it."""
+
+    def _sample(self, rng):
+        obs, truth = super()._sample(rng)
+        truth.__dict__["itself"] = truth
+        return obs, truth
+
+
 @pytest.mark.parametrize(
     "check, cls, name, says",
     [
@@ -72,6 +103,9 @@ class InfiniteCoefficient(Linear):
         ("check_params_declared_and_validated", WrongSizeParam, "linear", "size_param 'rows'"),
         ("check_coefficients_finite", InfiniteCoefficient, "linear", "non-finite"),
         ("check_declares_name_description_version", Linear, "my_linear", "registered as 'my_linear'"),
+        ("check_roles_name_existing_columns", BooleanOutcome, "linear", "not numeric (bool"),
+        ("check_built_by_class_and_after_pickle_agree", DrawsWhenBuilt, "linear", "built anew from its class"),
+        ("check_observe_is_the_sample_without_its_truth", TruthInACycle, "nie_wager", "left a Truth alive"),
     ],
 )
 def test_a_broken_generator_fails_the_check_that_guards_it(check, cls, name, says):
