@@ -160,10 +160,10 @@ def face_summary(face_rows: Sequence[Mapping], cells: Sequence[Mapping]) -> list
 
 
 def _with_same(face_row: Mapping) -> dict[str, Any]:
-    """A face row with ``same_every_seed``: the value it shows (the score, else the raw
-    value) was identical on every seed (:func:`numbers.same_every_seed`)."""
-    shown = ("score", "se") if face_row["score"] is not None else ("value", "value_se")
-    return {**face_row, "same_every_seed": numbers.same_every_seed(face_row[shown[0]], face_row[shown[1]])}
+    """A face row with ``same_every_seed``: its primary metric's value was identical on every
+    seed (:func:`numbers.same_every_seed`). Judged on the value, not the score: a naive
+    baseline scores exactly 0 on every seed by definition while its value varies."""
+    return {**face_row, "same_every_seed": numbers.same_every_seed(face_row["value"], face_row["value_se"])}
 
 
 def order_key(s: Mapping) -> tuple:
@@ -190,10 +190,11 @@ SAME = "(=)"  # the value was the same on every seed (LEGEND)
 ONE_SEED = "(1 seed)"  # one seed: no se (LEGEND)
 
 
-def mean_se_text(mean: float, se: float | None, sep: str = "±") -> str:
+def mean_se_text(mean: float, se: float | None, sep: str = "±", same: bool | None = None) -> str:
     """``0.812±0.053``: the mean to its se's decimal place (:func:`numbers.mean_se`);
-    ``0.810 (=)`` where every seed gave the same value, ``0.810 (1 seed)`` with no se."""
-    if numbers.same_every_seed(mean, se):
+    ``0.810 (=)`` where every seed gave the same value (``same``; judged from ``se`` where not
+    given), ``0.810 (1 seed)`` with no se."""
+    if numbers.same_every_seed(mean, se) if same is None else same:
         return f"{numbers.number(mean)} {SAME}"
     m, s = numbers.mean_se(mean, se)
     return f"{m}{sep}{s}" if s is not None else f"{m} {ONE_SEED}"
@@ -208,8 +209,9 @@ def face_text(r: Mapping | None, absent: str | None = None) -> str:
         return absent or "not offered"
     flag = " !" if r["suspect"] else ""
     rank = f" #{r['rank']}" if r["rank"] is not None else ""
+    same = numbers.same_every_seed(r["value"], r["value_se"])
     if r["score"] is not None:
-        return f"{mean_se_text(r['score'], r['se'])}{rank}{flag}"
+        return f"{mean_se_text(r['score'], r['se'], same=same)}{rank}{flag}"
     if r["value"] is not None:
         return f"raw {mean_se_text(r['value'], r['value_se'])}{rank}{flag}"
     return f"no primary value{flag}"

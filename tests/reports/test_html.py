@@ -262,11 +262,11 @@ def test_report_opens_with_the_recovery_question(pages, tmp_path):
     assert "no size sweep" in line and "sweep: {n: [" in line
 
 
-def test_the_heat_map_pools_replications_into_one_column(pages):
-    """IHDP's replications are one column (mean +- se over replications), not one per replication."""
+def test_the_heat_map_pools_replications_into_one_row(pages):
+    """IHDP's replications are one row (mean +- se over replications), not one per replication."""
     board = text(pages, "leaderboard")
-    head = re.search(r'<div class="wide" id="heat-overall".*?<thead>(.*?)</thead>', board, re.S).group(1)
-    columns = [unescape(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", head)]
-    assert any(c.startswith("ihdp · 2 replications") for c in columns), columns
-    assert not any(c.startswith("ihdp_") for c in columns), columns
+    body = re.search(r'<div class="wide" id="heat-overall".*?<tbody>(.*?)</tbody>', board, re.S).group(1)
+    generators = [unescape(g) for g in re.findall(r'<th scope="row">(.*?)</th>', body)]
+    assert any(g.startswith("ihdp · 2 replications") for g in generators), generators
+    assert not any(g.startswith("ihdp_") for g in generators), generators
     assert "ihdp_1" in board  # the per-spec table still lists each replication

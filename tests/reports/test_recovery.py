@@ -299,9 +299,12 @@ def test_the_report_opens_with_the_verdicts_and_their_curves(real_store, capsys)
     store = Store(real_store, create=False)
     page = render_report(store)
     store.close()
-    section = page[page.index('id="recovery"') : page.index('id="summary"')]  # before every other view
-    assert page.index('id="header"') < page.index('id="recovery"')
-    assert "Does it recover the process?" in section and "no-size-sweep" not in section
+    assert page.index('id="header"') < page.index('id="summary"') < page.index('id="recovery"')  # verdict first
+    summary = page[page.index('id="summary"') : page.index('id="recovery"')]
+    assert "Does it recover the process?" in summary
+    assert re.search(r'<a class="chip verdict recovers" href="#recovery-0"[^>]*>coefficients: recovers</a>', summary)
+    section = re.search(r'<section id="recovery".*?</section>', page, re.S).group(0)
+    assert "As data grow" in section and "no-size-sweep" not in section
     for model, verdict in (("ols", "recovers"), ("recovery_capped", "plateaus"), ("recovery_blind", "plateaus")):
         assert re.search(rf"<td>{model}</td>.*?chip verdict {verdict}\b", section, re.S), model
     assert section.count('src="data:image/png;base64,') == 1 and "canonical analysis" in section
