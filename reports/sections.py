@@ -15,6 +15,7 @@ from dgpbench.reports import figures as fig
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
 from dgpbench.reports.published import published_for
+from dgpbench.reports.recovery import sweep_members
 from dgpbench.reports.units import Unit, anchor, pooled_faces, units
 from dgpbench.reports.view import View
 
@@ -155,12 +156,14 @@ class Generators(View):
         reg = data.registered("generator")
         sections = []
         pending = lb.pending_count(data.run, len(data.cells))
+        drawn_at = largest_sizes(data)
         for unit in units(data):
             members = set(unit.members)
             served = sorted({c["model"] for c in data.cells if c["generator"] in members and c["status"] != "skipped"})
             truth_kinds = {r["truth_kind"] for r in data.estimates if r["generator"] in members} - {None}
             figures = []
-            for kind in sorted(FIGURES, key=lambda k: k.order):
+            largest = drawn_at.get(unit.label)
+            for kind in sorted(FIGURES, key=lambda k: k.order) if largest in (None, unit.label) else ():
                 image, where = kind.draw(data, unit, palette)
                 if image is not None:
                     figures.append({"kind": kind, "image": image, "where": where})
@@ -175,6 +178,8 @@ class Generators(View):
                     "params": params,
                     "members": list(unit.members) if unit.is_group else [],
                     "served": served,
+                    "drawn_at": largest if largest != unit.label else None,
+                    "drawn_anchor": anchor(data, largest) if largest else None,
                     "pending": pending,
                     "truth_kind": "reference" if "reference" in truth_kinds else "truth",
                     "figures": figures,
@@ -206,3 +211,16 @@ def _published_rows(data: RunData, g: str, registered: str) -> list[dict[str, An
                 measured.append({"model": m, "mean": mean, "se": se, "n": len(v)})
         out.append({"quantity": quantity, "kind": pubs[0].kind, "measured": measured, "published": pubs})
     return out
+
+
+def largest_sizes(data: RunData) -> dict[str, str]:
+    """Each size-sweep member -> its family's largest size: only that one is drawn (the
+    pictures of one process at every size would repeat each other, and every size is in the
+    recovery curves), which keeps a report with sweeps light."""
+    swept = {g: sw for g, sw in sweep_members(data.suite).items() if sw["size"]}
+    largest: dict[str, str] = {}
+    for g, sw in swept.items():
+        top = largest.get(sw["family"])
+        if top is None or sw["value"] > swept[top]["value"]:
+            largest[sw["family"]] = g
+    return {g: largest[sw["family"]] for g, sw in swept.items()}

@@ -302,7 +302,7 @@ def test_the_report_opens_with_the_verdicts_and_their_curves(real_store, capsys)
     assert page.index('id="header"') < page.index('id="summary"') < page.index('id="recovery"')  # verdict first
     summary = page[page.index('id="summary"') : page.index('id="recovery"')]
     assert "Does it recover the process?" in summary
-    assert re.search(r'<a class="chip verdict recovers" href="#recovery-0"[^>]*>coefficients: recovers</a>', summary)
+    assert re.search(r'<a class="chip verdict recovers" href="#recovery-0"[^>]*>recovers</a>', summary)
     section = re.search(r'<section id="recovery".*?</section>', page, re.S).group(0)
     assert "As data grow" in section and "no-size-sweep" not in section
     for model, verdict in (("ols", "recovers"), ("recovery_capped", "plateaus"), ("recovery_blind", "plateaus")):
