@@ -29,8 +29,7 @@ def _mean_se(mean: float | None, se: float | None, *, signed: bool = False) -> s
     if mean is None:
         return "n/a"
     m, s = numbers.mean_se(mean, se)
-    if signed and mean > 0 and m != "0":
-        m = "+" + m
+    m = numbers.signed(m, mean) if signed else m
     return f"{m} ± {s}" if s is not None else f"{m} (1 seed)"
 
 

@@ -72,7 +72,14 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=num, score_colour=score_colour, sv=sort_value, dur=duration, when=when)
+    env.filters.update(
+        same_every_seed=numbers.same_every_seed,
+        num=num,
+        score_colour=score_colour,
+        sv=sort_value,
+        dur=duration,
+        when=when,
+    )
     env.globals.update(FACES=FACES)
     return env
 

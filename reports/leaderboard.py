@@ -273,7 +273,8 @@ LEGEND = (
     "\nface score ± se over seeds: (naive − model) / (naive − oracle) of the face's primary metric, 1 = oracle,"
     "\n0 = naive; #k = shared rank (models the seeds cannot tell apart share it); raw = naive and oracle not"
     "\nseparable beyond noise, so the primary metric's raw value ± se is shown; ! = suspect: better than the truth."
-    f"\n{SAME} same value on every seed: fixed data and a deterministic fit; {ONE_SEED} one seed, so no se;"
+    f"\n{SAME} same value on every seed (a deterministic fit on fixed data; an indicator that held on every seed);"
+    f"\n{ONE_SEED} one seed, so no se;"
     "\ntimed out / failed: no cell of the pair ended ok (notes: how many, and the time at the stop);"
     "\nnot offered: the model has no metric of this face."
 )
@@ -291,11 +292,11 @@ def recovery_block(rows: Sequence[Mapping]) -> str:
         f"{'canonical':>10} {'bias floor':>18}",
     ]
     for r in rows:
-        interval = f" [{fmt(r['slope_lower'])}, {fmt(r['slope_upper'])}]" if r["slope_lower"] is not None else ""
-        slope = f"{fmt(r['slope'], missing='no fit')}{interval}"
+        interval = f" [{fmt(r['slope_lower'], 2)}, {fmt(r['slope_upper'], 2)}]" if r["slope_lower"] is not None else ""
+        slope = f"{fmt(r['slope'], 2, missing='no fit')}{interval}"  # 2 digits, as the report shows slopes
         lines.append(
             f"  {printable(r['generator']):<20} {printable(r['model']):<22} {r['face']:<16} {r['verdict']:<11} "
-            f"{slope:>24} {fmt(r['canonical_slope'], missing='none'):>10} {_floor_text(r):>18}"
+            f"{slope:>24} {fmt(r['canonical_slope'], 2, missing='none'):>10} {_floor_text(r):>18}"
         )
     return "\n".join(lines)
 
@@ -310,8 +311,8 @@ def _floor_text(r: Mapping) -> str:
 def metric_score_text(r: Mapping) -> str:
     """A metric row's score cell: score ± se, ``|d| 0.012`` for a nominal metric's distance
     from its target, or the short reason there is no score."""
-    if r["score"] is not None:
-        return mean_se_text(r["score"], r["score_se"])
+    if r["score"] is not None:  # "(=)" where the metric's value is; a naive baseline's score is 0 on every seed anyway
+        return mean_se_text(r["score"], r["score_se"], same=numbers.same_every_seed(r["mean"], r["se"]))
     if r["distance"] is not None:
         return f"|d| {fmt(r['distance'])}"
     return "not separable" if r["separable"] is False else "raw"

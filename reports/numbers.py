@@ -48,9 +48,12 @@ def _fixed(v: float, decimals: int) -> str:
 
 
 def number(v: float, digits: int = SIGNIFICANT) -> str:
-    """A lone finite value to ``digits`` significant digits (module docstring): ``0.0142``,
-    ``1.23``, ``1234``, ``1.23e+04``, ``3.71e-05``; ``0`` for zero and floating-point residue."""
+    """A lone value to ``digits`` significant digits (module docstring): ``0.0142``, ``1.23``,
+    ``1234``, ``1.23e+04``, ``3.71e-05``; ``0`` for zero and floating-point residue; ``inf``,
+    ``-inf`` or ``nan`` as such."""
     v = float(v)
+    if not math.isfinite(v):
+        return str(v)
     if v == 0 or abs(v) < NOISE:
         return "0"
     e = _exponent(v, digits)
@@ -87,7 +90,7 @@ def mean_se(mean: float, se: float | None) -> tuple[str, str | None]:
     return _fixed(mean, decimals), _fixed(se, decimals)
 
 
-def signed(v: float) -> str:
-    """:func:`number` with a ``+`` on a positive value (a difference)."""
-    text = number(v)
+def signed(text: str, v: float) -> str:
+    """A difference's text (from :func:`number` or :func:`mean_se`) with ``+`` on a positive
+    one; never ``+0``."""
     return ("+" if text != "0" and v > 0 else "") + text

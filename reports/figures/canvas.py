@@ -20,6 +20,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from dgpbench.reports import numbers
+from dgpbench.reports.stats import mean_se
+
 F = TypeVar("F", bound=Callable[..., Any])
 # The model labels a figure draws as naive baselines (dotted).
 Naive = AbstractSet[str]
@@ -161,10 +164,11 @@ def dodge(k: int, width: float) -> np.ndarray:
 
 
 def same_on_every_seed(values: Iterable[Iterable[float | None]]) -> bool:
-    """Whether two or more seeds' tuples of values are identical (to 12 significant digits,
-    beyond float rounding): a deterministic fit on fixed data, drawn once, not once per seed."""
-    rows = [tuple(np.nan if v is None else float(v) for v in r) for r in values]
+    """Whether two or more seeds' tuples of values are the same on every seed in each position
+    (:func:`dgpbench.reports.numbers.same_every_seed`, the tables' rule): a deterministic fit
+    on fixed data, drawn once, not once per seed."""
+    rows = [tuple(values_) for values_ in values]
     if len(rows) < 2:
         return False
-    first = np.array(rows[0])
-    return all(np.allclose(np.array(r), first, rtol=1e-12, atol=0.0, equal_nan=True) for r in rows[1:])
+    columns = [c for c in zip(*rows) if any(v is not None for v in c)]
+    return bool(columns) and all(numbers.same_every_seed(*mean_se(list(c))) for c in columns)

@@ -24,3 +24,13 @@ def test_labels_that_mix_digits_and_text_in_any_place_compare_without_error():
     assert ordered[:3] == ["", "2x", 7]  # "" first; then digits first, by value
     assert ordered.index("x2y3") < ordered.index("x2y10")
     assert ordered.index("ihdp_01") < ordered.index("ihdp_1")  # ties broken by the label itself
+
+
+def test_decimal_values_of_a_sweep_sort_by_value():
+    labels = ["did_noise@noise_sd=0.5", "did_noise@noise_sd=0.25", "did_noise@noise_sd=2.0", "did_noise@noise_sd=1.0"]
+    assert sorted(labels, key=natural_key) == [
+        "did_noise@noise_sd=0.25",
+        "did_noise@noise_sd=0.5",
+        "did_noise@noise_sd=1.0",
+        "did_noise@noise_sd=2.0",
+    ]

@@ -66,7 +66,9 @@ def test_the_same_value_on_every_seed_is_a_negligible_se(mean, se, same):
 
 
 def test_signed_differences():
-    assert [numbers.signed(v) for v in (0.25, -0.25, 0.0, 1e-17)] == ["+0.250", "-0.250", "0", "0"]
+    assert [numbers.signed(numbers.number(v), v) for v in (0.25, -0.25, 0.0, 1e-17)] == ["+0.250", "-0.250", "0", "0"]
+    assert numbers.signed(numbers.mean_se(0.0001, 0.05)[0], 0.0001) == "0"  # never "+0"
+    assert [numbers.number(v) for v in (float("inf"), float("-inf"), float("nan"))] == ["inf", "-inf", "nan"]
 
 
 def test_html_writes_the_same_format():
