@@ -51,7 +51,7 @@ def latest_runs(store: Store) -> tuple[list[dict], list[dict]]:
     suite and date, the specs' parameters, and ``runs``: how many runs hold the pair.
 
     A replication group (IHDP's replications) also gets one ``pooled`` row per model, keyed by
-    the members' common spec and their number; its members' rows are marked ``replicated``
+    the members' common spec and which replications it pools; its members' rows are marked ``replicated``
     (the heat map shows the pooled row, the per-spec table the members)."""
     latest: dict[tuple[str, str], dict] = {}
     held: dict[tuple[str, str], int] = defaultdict(int)
@@ -66,9 +66,11 @@ def latest_runs(store: Store) -> tuple[list[dict], list[dict]]:
         members = {g for gs in groups.values() for g in gs}
         for s in [*data.summary, *pooled_summary(data)]:
             gs = groups.get(s["generator"])
-            if gs:  # a replication group's row: keyed by its members' common spec and their number
-                _, mkey, gparams, mparams = specs[(gs[0], s["model"])]
-                gparams = {k: v for k, v in gparams.items() if k != "replication"} | {"replications": len(gs)}
+            if gs:  # a replication group's row: keyed by its members' common spec and which replications
+                member = next(g for g in gs if (g, s["model"]) in specs)
+                _, mkey, gparams, mparams = specs[(member, s["model"])]
+                gparams = {k: v for k, v in gparams.items() if k != "replication"}
+                gparams["replications"] = ", ".join(str(data.params(g)["replication"]) for g in gs)
                 gkey = spec_key({"name": registered[gs[0]], "params": gparams})
             else:
                 gkey, mkey, gparams, mparams = specs[(s["generator"], s["model"])]

@@ -103,7 +103,7 @@ def at_size(members: list[dict]) -> dict[str, Any]:
     for member in by_size:
         for r in member["rows"]:
             verdict = {f: dict(v, rank=None) for f, v in r["verdict"].items()}
-            largest[r["model"]] = dict(r, verdict=verdict, at=member["generator"])
+            largest[r["model"]] = dict(r, verdict=verdict, mean_rank=None, at=member["generator"])
     return {"rows": sorted(largest.values(), key=order_key), "at": None, "pooled": False}
 
 
