@@ -133,6 +133,14 @@ class RunData:
                 return _json(c["spec"]).get("generator", {}).get("params", {})
         return {}
 
+    def planned_seeds(self, generator: str) -> int:
+        """How many seeds the suite plans for a generator label (its own ``seeds``, else the
+        suite's): what a pair of a running run still owes beside the cells it has stored."""
+        for entry in self.suite.get("generators", []):
+            if entry.get("label") == generator:
+                return len(entry.get("seeds") or self.suite.get("seeds", []))
+        return 0
+
     def naive_models(self, face: str) -> set[str]:
         """Model labels that are the declared naive baseline of some metric of ``face``."""
         names = naive_names_by_face(self.info).get(face, set())

@@ -53,8 +53,12 @@ class Summary(View):
         size_family = {g: sw["family"] for g, sw in swept.items()}
         recovery = {(r["generator"], r["model"], r["face"]): r["verdict"] for r in data.recovery}
 
+        running = lb.pending_count(data.run, len(data.cells)) > 0
+
         def rows_of(label: str, source: list[dict]) -> list[dict]:
             rows = [dict(s, naive=", ".join(naive.get(s["model"], ()))) for s in source if s["generator"] == label]
+            for r in rows:  # a pair of a running run with fewer cells than seeds planned: the rest is pending
+                r["pending"] = max(data.planned_seeds(label) - r["n_total"], 0) if running else 0
             return sorted(rows, key=order_key)
 
         groups: list[dict[str, Any]] = []

@@ -328,13 +328,21 @@ def test_the_verdict_is_the_first_section_and_on_the_first_screen(browser, pages
         v.page.close()
 
 
-def test_every_face_score_in_the_summary_carries_its_se_or_a_reason(browser, pages):
-    """A score shown without its uncertainty reads as exact: each summary score cell shows ± se,
+@pytest.mark.parametrize(
+    "name, cells_of",
+    [
+        ("report", "#summary td.score"),
+        ("leaderboard", "#heatmap div[id^=heat-]:not(#heat-overall) td.score"),  # each face's tab
+        ("leaderboard", "#best td.score:not(:nth-last-child(5))"),  # the face columns, not the mean of faces
+    ],
+)
+def test_every_face_score_carries_its_se_or_a_reason(browser, pages, name, cells_of):
+    """A score shown without its uncertainty reads as exact: each face score cell shows ± se,
     says the value is the same on every seed, or is a reason in words (e.g. "not offered")."""
-    v = visit(browser, pages, "report")
+    v = visit(browser, pages, name)
     try:
         cells = v.page.eval_on_selector_all(
-            "#summary td.score", "cs => cs.map(c => [c.classList.contains('na'), c.textContent.trim()])"
+            cells_of, "cs => cs.map(c => [c.classList.contains('na'), c.textContent.trim()])"
         )
         assert len(cells) >= 10
         bare = [

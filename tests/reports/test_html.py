@@ -99,7 +99,7 @@ def test_published_rows_are_labelled_and_never_mixed_with_measured_rows(pages):
     assert "TARNet" not in lb_body and "published" not in lb_body
     for block in re.findall(r'<tbody class="published">(.*?)</tbody>', page, re.S):
         assert "published" in block
-    assert "CFR-Wass" in page and "0.760" in page and "0.950" in page
+    assert "CFR-Wass" in page and "0.76" in page and '0.95 <span class="se">± 0.02</span>' in page
     board = text(pages, "leaderboard")
     assert "CFR-Wass" in board and 'class="badge pub">published' in board
 

@@ -20,7 +20,7 @@ from dgpbench.reports import compare, compare_text, html
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
 from dgpbench.reports.verdict import face_verdicts
-from dgpbench.reports.views import Failures
+from dgpbench.reports.views import Failures, Summary
 
 ORACLE, NAIVE = [0.0] * 5, [1.0, 1.1, 0.9, 1.05, 0.95]
 BARE_DASH = re.compile(r"(?<!\S)-(?!\S)")  # a "-" standing alone as a cell
@@ -116,24 +116,28 @@ def test_a_running_run_shows_its_pending_cells_and_its_timeouts_with_their_time(
     )
     store = Store(tmp_path / "s.sqlite")
     run_id, _ = store.start_run(suite, n_cells=10)
-    for seed in range(5):
-        cell = PlannedCell(CellSpec(ComponentSpec("linear", "1"), ComponentSpec("ols", "1"), seed), "linear", "ols")
-        message = "cell exceeded the time limit of 300 s and its process was stopped"
-        store.write_cell(run_id, cell, CellResult(cell.key(), "timeout", message, timings={"total_s": 300.2}))
+    for model, seeds in (("ols", range(5)), ("mixedlm", range(2))):  # mixedlm: 3 of its 5 cells still to come
+        for seed in seeds:
+            spec = CellSpec(ComponentSpec("linear", "1"), ComponentSpec(model, "1"), seed)
+            cell = PlannedCell(spec, "linear", model)
+            message = "cell exceeded the time limit of 300 s and its process was stopped"
+            store.write_cell(run_id, cell, CellResult(cell.key(), "timeout", message, timings={"total_s": 300.2}))
     data = RunData.load(store, run_id, figures=False)
     assert data.run["status"] == "running"
 
     ctx = Failures().context(data)
-    assert ctx["pending"] == "5 of 10 cells pending: the run is still going"
-    assert ctx["failed"][0]["seconds"] == 300.2 and ctx["tally"] == "5 timed out"
+    assert ctx["pending"] == "3 of 10 cells pending: the run is still going"
+    assert ctx["failed"][0]["seconds"] == 300.2 and ctx["tally"] == "7 timed out"
+    rows = {r["model"]: r for g in Summary().context(data)["groups"] for r in g["rows"]}
+    assert (rows["mixedlm"]["n_total"], rows["mixedlm"]["pending"], rows["ols"]["pending"]) == (2, 3, 0)
     page = html.render_report(store, run_id)
-    assert "5 of 10 cells pending: the run is still going" in page
+    assert "3 of 10 cells pending: the run is still going" in page and "+3 pending" in page
     assert "5 min 00 s" in page and "not recorded" not in page  # the time at the stop, not 0
     assert "every model was skipped" not in page.split("Failed, timed-out")[1].split("</section>")[0]
 
     assert main(["leaderboard", "--store", str(tmp_path / "s.sqlite")]) == 0
     out = capsys.readouterr().out
-    assert "5 of 10 cells pending: the run is still going" in out
+    assert "3 of 10 cells pending: the run is still going" in out
     line = next(ln for ln in out.splitlines() if ln.startswith("ols "))
     assert re.search(r"\b0/5\s+5 timed out \(300 s\)$", line) and "not offered" not in line, line
 
