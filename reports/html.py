@@ -74,6 +74,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters.update(
         same_every_seed=numbers.same_every_seed,
+        signed=numbers.signed,
         num=num,
         score_colour=score_colour,
         sv=sort_value,

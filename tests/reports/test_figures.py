@@ -278,7 +278,7 @@ def test_same_on_every_seed_needs_two_identical_seeds():
 
     assert same_on_every_seed([(1.0, 0.5, None), (1.0, 0.5, None)])
     assert not same_on_every_seed([(1.0, 0.5, 2.0)])
-    assert not same_on_every_seed([(1.0, 0.5, 2.0), (1.0 + 1e-9, 0.5, 2.0)])
+    assert not same_on_every_seed([(1.0, 0.5, 2.0), (1.0 + 1e-6, 0.5, 2.0)])
 
 
 def test_recovery_curves_of_identical_models_are_dodged_with_error_bars(monkeypatch):
