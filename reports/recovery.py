@@ -167,6 +167,11 @@ def sweep_members(suite: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["label"]: e["sweep"] for e in suite.get("generators", []) if isinstance(e.get("sweep"), dict)}
 
 
+def size_members(suite: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`sweep_members` of the sweeps over a generator's sample size only."""
+    return {g: sw for g, sw in sweep_members(suite).items() if sw["size"]}
+
+
 def curves(
     suite: Mapping[str, Any],
     metric_rows: Iterable[Mapping[str, Any]],

@@ -15,7 +15,7 @@ from dgpbench.reports import figures as fig
 from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
 from dgpbench.reports.published import published_for
-from dgpbench.reports.recovery import sweep_members
+from dgpbench.reports.recovery import size_members
 from dgpbench.reports.units import Unit, anchor, pooled_faces, units
 from dgpbench.reports.view import View
 
@@ -217,7 +217,7 @@ def largest_sizes(data: RunData) -> dict[str, str]:
     """Each size-sweep member -> its family's largest size: only that one is drawn (the
     pictures of one process at every size would repeat each other, and every size is in the
     recovery curves), which keeps a report with sweeps light."""
-    swept = {g: sw for g, sw in sweep_members(data.suite).items() if sw["size"]}
+    swept = size_members(data.suite)
     largest: dict[str, str] = {}
     for g, sw in swept.items():
         top = largest.get(sw["family"])

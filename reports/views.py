@@ -11,7 +11,7 @@ from dgpbench.reports import leaderboard as lb
 from dgpbench.reports.data import RunData
 from dgpbench.reports.leaderboard import order_key
 from dgpbench.reports.published import Published, published_for
-from dgpbench.reports.recovery import sweep_members
+from dgpbench.reports.recovery import size_members
 from dgpbench.reports.recovery_view import Recovery, family_anchor
 from dgpbench.reports.sections import Generators
 from dgpbench.reports.sensitivity_view import Sensitivity
@@ -49,7 +49,7 @@ class Summary(View):
         for r in data.faces:
             if r["primary_metric"]:
                 primary[r["face"]].add(r["primary_metric"])
-        swept = {g: sw for g, sw in sweep_members(data.suite).items() if sw["size"]}
+        swept = size_members(data.suite)
         size_family = {g: sw["family"] for g, sw in swept.items()}
         recovery = {(r["generator"], r["model"], r["face"]): r["verdict"] for r in data.recovery}
 
