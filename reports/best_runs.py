@@ -64,13 +64,14 @@ def latest_runs(store: Store) -> tuple[list[dict], list[dict]]:
         registered = data.registered("generator")
         groups = {group_label(registered[gs[0]], len(gs)): gs for gs in replication_groups(data)}
         members = {g for gs in groups.values() for g in gs}
+        pooled_reps = {label: ", ".join(str(data.params(g)["replication"]) for g in gs) for label, gs in groups.items()}
         for s in [*data.summary, *pooled_summary(data)]:
             gs = groups.get(s["generator"])
             if gs:  # a replication group's row: keyed by its members' common spec and which replications
                 member = next(g for g in gs if (g, s["model"]) in specs)
                 _, mkey, gparams, mparams = specs[(member, s["model"])]
                 gparams = {k: v for k, v in gparams.items() if k != "replication"}
-                gparams["replications"] = ", ".join(str(data.params(g)["replication"]) for g in gs)
+                gparams["replications"] = pooled_reps[s["generator"]]
                 gkey = spec_key({"name": registered[gs[0]], "params": gparams})
             else:
                 gkey, mkey, gparams, mparams = specs[(s["generator"], s["model"])]

@@ -28,9 +28,9 @@ def _mean_se(mean: float | None, se: float | None, *, signed: bool = False) -> s
     without a mean. ``signed``: a difference, ``+`` on a positive one."""
     if mean is None:
         return "n/a"
-    m, s = numbers.mean_se(mean, se)
+    m, s = lb.mean_se_parts(mean, se, same=False)
     m = numbers.signed(m, mean) if signed else m
-    return f"{m} ± {s}" if s is not None else f"{m} (1 seed)"
+    return f"{m} {s}" if s == lb.ONE_SEED else f"{m} ± {s}"
 
 
 def _arrow(d: Delta) -> str:

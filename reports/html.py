@@ -150,14 +150,14 @@ class HeatMap(View):
 
     def context(self, rows: list[dict]) -> dict[str, Any]:
         rows = [r for r in rows if not r["replicated"]]  # a replication group is its pooled column
-        columns = sorted({_label(r, "generator") for r in rows}, key=natural_key)
+        generators = sorted({_label(r, "generator") for r in rows}, key=natural_key)
         by_model: dict[str, list[float]] = defaultdict(list)
         for r in rows:
             by_model[_label(r, "model")] += [r["overall"]] if r["overall"] is not None else []
         mean = {m: sum(v) / len(v) for m, v in by_model.items() if v}
         models = sorted(by_model, key=lambda m: (m not in mean, -mean.get(m, 0.0), m))
         cell = {(_label(r, "model"), _label(r, "generator")): r for r in rows}
-        return {"generators": columns, "models": models, "cell": cell, "measures": ["overall", *FACES]}
+        return {"generators": generators, "models": models, "cell": cell, "measures": ["overall", *FACES]}
 
 
 def _label(r: dict, component: str) -> str:

@@ -57,15 +57,15 @@ def cell_counts(cells: Sequence[Mapping]) -> dict[tuple[str, str], dict[str, int
     return out
 
 
-def stopped_seconds(cells: Sequence[Mapping]) -> dict[tuple[str, str, str], float]:
-    """(generator, model, status) -> the longest a failed cell of that status ran before it
+def stopped_seconds(cells: Sequence[Mapping]) -> dict[tuple[str, str], dict[str, float]]:
+    """(generator, model) -> failed status -> the longest a cell of that status ran before it
     stopped (``total_s``; a timeout's is its time limit reached)."""
-    out: dict[tuple[str, str, str], float] = {}
+    out: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     for c in cells:
         seconds = c.get("total_s")
         if c["status"] in FAILED_STATUSES and seconds is not None:
-            key = (c["generator"], c["model"], c["status"])
-            out[key] = max(out.get(key, 0.0), float(seconds))
+            mine = out[(c["generator"], c["model"])]
+            mine[c["status"]] = max(mine.get(c["status"], 0.0), float(seconds))
     return out
 
 
@@ -148,7 +148,7 @@ def face_summary(face_rows: Sequence[Mapping], cells: Sequence[Mapping]) -> list
             "verdict": {f: _with_same(mine[f]) for f in FACES if f in mine},
             "n_ok": c.get("ok", 0),
             "n_total": sum(c.values()),
-            "status": status_text(c, {s: t for (gg, mm, s), t in seconds.items() if (gg, mm) == (g, m)}),
+            "status": status_text(c, seconds.get((g, m), {})),
             "absent": absent_text(c),
             "suspect": any(r["suspect"] for r in mine.values()),
         }
@@ -190,14 +190,20 @@ SAME = "(=)"  # the value was the same on every seed (LEGEND)
 ONE_SEED = "(1 seed)"  # one seed: no se (LEGEND)
 
 
-def mean_se_text(mean: float, se: float | None, sep: str = "±", same: bool | None = None) -> str:
-    """``0.812±0.053``: the mean to its se's decimal place (:func:`numbers.mean_se`);
-    ``0.810 (=)`` where every seed gave the same value (``same``; judged from ``se`` where not
-    given), ``0.810 (1 seed)`` with no se."""
+def mean_se_parts(mean: float, se: float | None, same: bool | None = None) -> tuple[str, str]:
+    """(mean, se) as text: the mean to its se's decimal place (:func:`numbers.mean_se`); the se
+    replaced by ``(=)`` where every seed gave the same value (``same``; judged from ``se`` where
+    not given) and by ``(1 seed)`` where there is none."""
     if numbers.same_every_seed(mean, se) if same is None else same:
-        return f"{numbers.number(mean)} {SAME}"
+        return numbers.number(mean), SAME
     m, s = numbers.mean_se(mean, se)
-    return f"{m}{sep}{s}" if s is not None else f"{m} {ONE_SEED}"
+    return m, ONE_SEED if s is None else s
+
+
+def mean_se_text(mean: float, se: float | None, sep: str = "±", same: bool | None = None) -> str:
+    """``0.812±0.053``, ``0.810 (=)`` or ``0.810 (1 seed)`` (:func:`mean_se_parts`)."""
+    m, s = mean_se_parts(mean, se, same)
+    return f"{m} {s}" if s in (SAME, ONE_SEED) else f"{m}{sep}{s}"
 
 
 def face_text(r: Mapping | None, absent: str | None = None) -> str:
@@ -263,10 +269,7 @@ def _mean_se_cells(mean: float | None, se: float | None) -> tuple[str, str]:
     """A detail row's mean and se columns, each with a short reason where it has no number."""
     if mean is None or not math.isfinite(mean):
         return "no value", "n/a"
-    if numbers.same_every_seed(mean, se):
-        return numbers.number(mean), SAME
-    m, s = numbers.mean_se(mean, se)
-    return m, ONE_SEED if s is None else s
+    return mean_se_parts(mean, se)
 
 
 LEGEND = (

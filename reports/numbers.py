@@ -19,7 +19,8 @@ Why these rules (issue 14: ``3.71e-05``, ``-0.000`` and ``± 5.6e-17`` in one ta
   deterministic fit on fixed data (radon_mn) has no spread over seeds, and ``± 0.00``
   suggests a measured one.
 
-Missing values (None, NaN, inf) are the caller's to word: each table says why it has none.
+Missing values (None) are the caller's to word: each table says why it has none; a NaN or
+an infinity that reaches :func:`number` prints as ``nan``/``inf``, never as a made-up digit.
 """
 
 from __future__ import annotations

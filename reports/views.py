@@ -50,7 +50,6 @@ class Summary(View):
             if r["primary_metric"]:
                 primary[r["face"]].add(r["primary_metric"])
         swept = size_members(data.suite)
-        size_family = {g: sw["family"] for g, sw in swept.items()}
         recovery = {(r["generator"], r["model"], r["face"]): r["verdict"] for r in data.recovery}
 
         running = lb.pending_count(data.run, len(data.cells)) > 0
@@ -64,7 +63,7 @@ class Summary(View):
         groups: list[dict[str, Any]] = []
         sizes: list[dict[str, Any]] = []
         for unit in units(data):
-            family = size_family.get(unit.label)
+            family = swept[unit.label]["family"] if unit.label in swept else None
             rows = rows_of(unit.label, pooled if unit.is_group else data.summary)
             if not rows:
                 continue
@@ -239,7 +238,7 @@ class Replications(View):
                     "generators": gs,
                     "replications": sorted(reps.values()),
                     "rows": rows,
-                    "paper": paper_table(per, [g for g in gs], published),
+                    "paper": paper_table(per, gs, published),
                 }
             )
         return {"groups": out}

@@ -112,10 +112,10 @@ class _CellProcess:
         started = time.monotonic()
         deadline = started + settings.time_limit
 
-        def stopped(status: str, message: str) -> tuple[CellResult, bool]:
+        def stopped(status: str, message: str, ran: float) -> tuple[CellResult, bool]:
             """The row of a cell this parent stopped (or saw die): the child never reported its
-            timings, so the time it ran until then is its ``total_s`` (a timeout's time limit)."""
-            return CellResult(key, status, message, timings={"total_s": time.monotonic() - started}), False
+            timings, so the time it ran until then, ``ran``, is its ``total_s``."""
+            return CellResult(key, status, message, timings={"total_s": ran}), False
 
         try:
             self.stdin.write(request.encode() + b"\n")
@@ -124,7 +124,9 @@ class _CellProcess:
                 if time.monotonic() >= deadline:
                     limit = settings.time_limit
                     result = stopped(
-                        "timeout", f"cell exceeded the time limit of {limit:g} s and its process was stopped"
+                        "timeout",
+                        f"cell exceeded the time limit of {limit:g} s and its process was stopped",
+                        time.monotonic() - started,
                     )
                     self.kill()
                     return result
@@ -134,13 +136,13 @@ class _CellProcess:
                         "crashed",
                         f"memory limit: the cell used {used:,.0f} MB of resident memory, over its limit of "
                         f"{settings.memory_limit:g} MB (suite key memory_limit), and its process was stopped",
+                        time.monotonic() - started,
                     )
                     self.kill()
                     return result
         except (EOFError, BrokenPipeError):
-            result = stopped("crashed", "")  # timed now: reading the exit status may wait
-            result[0].error = f"cell process died ({self._exit_text()}) while running the cell"
-            return result
+            ran = time.monotonic() - started  # timed before reading the exit status, which may wait
+            return stopped("crashed", f"cell process died ({self._exit_text()}) while running the cell", ran)
         doc = json.loads(line)
         plugin_code = bool(doc.pop("plugin_code", True))
         return CellResult(**doc), plugin_code
